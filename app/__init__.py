@@ -1,0 +1,122 @@
+"""Homestretch: a guided home exercise program for low back pain."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import config_class
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Create the application; `overrides` apply after the config class (DESIGN §4)."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(config_class())
+    if overrides:
+        app.config.update(overrides)
+    finalise_config(app)
+
+    register_extensions(app)
+    register_security(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def finalise_config(app: Flask) -> None:
+    """Fill the development defaults and refuse an unsafe production setup."""
+    if app.config.get("ENV_NAME") == "production" or app.config.get("HSTS"):
+        missing = [
+            name for name in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI") if not app.config.get(name)
+        ]
+        if missing:
+            names = ", ".join("DATABASE_URL" if m.startswith("SQLALCHEMY") else m for m in missing)
+            raise RuntimeError(f"Production needs {names} set in the environment.")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'homestretch.sqlite3'}"
+        )
+    if not app.config.get("SECRET_KEY"):
+        # Development only: a random key kept in the instance folder, never a fixed fallback.
+        key_file = Path(app.instance_path) / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        options.setdefault("connect_args", {}).setdefault("timeout", 5)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every model registered on the metadata)
+    from app.db import configure_sqlite
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+
+    from app.auth import sessions
+
+    sessions.init_login_manager(login_manager)
+
+
+def register_security(app: Flask) -> None:
+    from app import security
+
+    security.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.admin.views import bp as admin_bp
+    from app.auth.views import bp as auth_bp
+    from app.caseload.views import bp as caseload_bp
+    from app.main.views import bp as main_bp
+    from app.patient.views import bp as patient_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(caseload_bp, url_prefix="/caseload")
+    app.register_blueprint(patient_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.main import errors
+
+    errors.init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app import formatting
+
+    formatting.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app import cli
+
+    cli.init_app(app)

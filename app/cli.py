@@ -1,0 +1,147 @@
+"""Flask commands (DESIGN §4): users create, seed-demo, content load."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.auth.models import Clinic, User
+from app.auth.services import create_user, get_or_create_clinic, normalise_email
+from app.db import utcnow
+from app.enums import Role
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.links import invitation_url
+from app.timeutil import is_timezone
+
+users = AppGroup("users", help="Manage accounts.")
+content = AppGroup("content", help="Manage the built-in exercise content.")
+
+DEFAULT_CLINIC = "Homestretch Clinic"
+
+
+def _fail(message: str) -> None:
+    db.session.rollback()
+    raise click.ClickException(message)
+
+
+@users.command("create")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--email", required=True, help="Login email.")
+@click.option("--password", help="Leave out to print an invitation link instead.")
+@click.option("--name", help="Display name (default: the part of the email before @).")
+@click.option("--clinic", "clinic_name", default=DEFAULT_CLINIC, show_default=True)
+@click.option("--therapist", "therapist_email", help="For patients: their therapist's email.")
+@click.option("--timezone", default=None, help="For patients: IANA timezone.")
+def create_user_command(
+    role: str,
+    email: str,
+    password: str | None,
+    name: str | None,
+    clinic_name: str,
+    therapist_email: str | None,
+    timezone: str | None,
+) -> None:
+    """Create an admin, a therapist or a patient."""
+    from app.patient.services import NewPatient, create_patient
+
+    now = utcnow()
+    role_enum = Role(role)
+    display_name = name or email.split("@", 1)[0]
+    try:
+        if role_enum is Role.PATIENT:
+            clinic = db.session.scalar(sa.select(Clinic).where(Clinic.name == clinic_name))
+            if clinic is None:
+                _fail(f"There is no clinic called {clinic_name!r}; create its therapist first.")
+            if not therapist_email:
+                _fail("A patient needs --therapist EMAIL.")
+            therapist = db.session.scalar(
+                sa.select(User).where(
+                    User.email == normalise_email(therapist_email),
+                    User.clinic_id == clinic.id,
+                    User.role.in_([Role.THERAPIST, Role.ADMIN]),
+                )
+            )
+            if therapist is None:
+                _fail(f"No therapist {therapist_email!r} in {clinic_name!r}.")
+            tz = timezone or current_app.config["DEFAULT_TIMEZONE"]
+            if not is_timezone(tz):
+                _fail(f"Unknown timezone {tz!r}; use an IANA name such as Europe/London.")
+            patient, token = create_patient(
+                clinic,
+                therapist,
+                NewPatient(name=display_name, timezone=tz, email=email),
+                by=None,
+                now=now,
+            )
+            user = patient.user
+            if password:
+                from app.auth.services import Acceptance, accept_invitation, find_invitation
+
+                invitation = find_invitation(token, now)
+                assert invitation is not None
+                accept_invitation(invitation, Acceptance(password=password), now)
+                token = None
+        else:
+            clinic = get_or_create_clinic(clinic_name, now)
+            user = create_user(
+                clinic=clinic,
+                role=role_enum,
+                name=display_name,
+                email=email,
+                password=password,
+                now=now,
+            )
+            token = None
+            if not password:
+                from app.auth.services import issue_invitation
+
+                token = issue_invitation(user, created_by=None, now=now)
+    except ValidationFailed as exc:
+        _fail("; ".join(f"{field}: {message}" for field, message in exc.errors.items()))
+    db.session.commit()
+    click.echo(f"Created {role} {user.email} in {clinic_name!r}.")
+    if token:
+        click.echo(
+            f"Invitation link (valid {current_app.config['INVITATION_HOURS']} h): "
+            f"{invitation_url(token)}"
+        )
+
+
+@content.command("load")
+def load_content_command() -> None:
+    """Load or update the built-in staged exercise content (safe to repeat)."""
+    from app.programs.content import load_builtin_content
+
+    report = load_builtin_content(utcnow())
+    db.session.commit()
+    click.echo(f"Built-in content: {report.created} created, {report.updated} updated.")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the demo clinic with realistic histories (does nothing if it exists)."""
+    from app.demo import DEMO_PASSWORD, seed_demo
+
+    result = seed_demo(utcnow())
+    db.session.commit()
+    if result.created:
+        click.echo(
+            f"Demo clinic created: {result.patients} patients, {result.sessions} sessions, "
+            f"{result.check_ins} check-ins."
+        )
+    else:
+        click.echo("Demo clinic already exists; nothing changed.")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for role, email in result.logins:
+        click.echo(f"  {role:<10} {email}")
+    if result.invitation_token:
+        click.echo(f"  new patient's invitation: {invitation_url(result.invitation_token)}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(content)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,161 @@
+"""The red-flag screen (CLINICAL §6): questions, levels and what the patient is told.
+
+Pure: answers in, a level and an instruction out. A yes is never queued for later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    EMERGENCY = "emergency"
+    URGENT = "urgent"
+    PROMPT = "prompt"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    target: str
+    level: str  # emergency | urgent | prompt | modifier
+
+
+# CLINICAL §6, in the order the screen asks them.
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        "RF1",
+        "Numbness, tingling or a “different” feeling between your legs, around your genitals, "
+        "back passage or buttocks, or when wiping?",
+        "cauda equina",
+        "emergency",
+    ),
+    Question(
+        "RF2",
+        "New trouble starting or controlling urine, a weak flow, or not knowing whether your "
+        "bladder is full or empty?",
+        "cauda equina",
+        "emergency",
+    ),
+    Question("RF3", "New leaking of urine or stool?", "cauda equina", "emergency"),
+    Question(
+        "RF4",
+        "New loss of feeling in your genitals during sex, or new erection or ejaculation problems?",
+        "cauda equina",
+        "emergency",
+    ),
+    Question(
+        "RF5", "Pain, numbness or weakness now going down both legs?", "cauda equina", "emergency"
+    ),
+    Question(
+        "RF6",
+        "Leg or foot weakness that is new or getting worse (tripping, foot slapping, leg giving "
+        "way)?",
+        "progressive nerve loss",
+        "urgent",
+    ),
+    Question(
+        "RF7",
+        "Fever, chills or feeling generally unwell together with the back pain?",
+        "infection",
+        "urgent",
+    ),
+    Question(
+        "RF8",
+        "A fall, accident or heavy strain since your last session, followed by worse pain?",
+        "fracture",
+        "urgent",
+    ),
+    Question("RF9", "Have you ever had cancer?", "malignancy", "prompt"),
+    Question("RF10", "Have you lost weight recently without trying?", "malignancy", "prompt"),
+    Question(
+        "RF11",
+        "Constant pain at night that no position eases?",
+        "malignancy, infection",
+        "prompt",
+    ),
+    Question(
+        "RF12",
+        "Do you take long-term steroid tablets, or have osteoporosis, immune-suppressing "
+        "treatment or injected drug use?",
+        "raises RF9–RF11 from prompt to urgent",
+        "modifier",
+    ),
+)
+QUESTION_IDS: tuple[str, ...] = tuple(q.id for q in QUESTIONS)
+BY_ID: dict[str, Question] = {q.id: q for q in QUESTIONS}
+EMERGENCY_IDS = ("RF1", "RF2", "RF3", "RF4", "RF5")
+URGENT_IDS = ("RF6", "RF7", "RF8")
+PROMPT_IDS = ("RF9", "RF10", "RF11")
+INTAKE_IDS = ("RF9", "RF12")
+# DESIGN §4: the weekly screen asks RF1–RF8, RF10, RF11 (RF9 and RF12 are intake items).
+WEEKLY_IDS: tuple[str, ...] = (*EMERGENCY_IDS, *URGENT_IDS, "RF10", "RF11")
+
+INSTRUCTIONS: dict[Level, str] = {
+    Level.EMERGENCY: (
+        "Go to an emergency department now, or call your local emergency number. "
+        "Tell them you have back pain with the symptom you just reported. "
+        "Do not wait to see if it gets better, and do not do your exercises. "
+        "Your therapist has been told."
+    ),
+    Level.URGENT: (
+        "Contact your therapist or your doctor today about the symptom you reported. "
+        "Your exercises are paused until your therapist has spoken with you."
+    ),
+    Level.PROMPT: (
+        "Thank you for telling us. Your therapist will review this within 2 days. "
+        "You can carry on with your exercises unless they make this worse."
+    ),
+    Level.NONE: "Thank you. Nothing here needs action — carry on with your plan.",
+}
+
+
+@dataclass(frozen=True)
+class Instruction:
+    level: Level
+    text: str
+
+
+def classify(answers: Mapping[str, bool], risk_modifier: bool = False) -> Level:
+    """Return the highest level among the yes answers (one screen raises one alert).
+
+    `risk_modifier` is RF12 from intake; an RF12 yes in these answers counts too.
+    """
+    yes = {question for question, answer in answers.items() if answer}
+    if yes & set(EMERGENCY_IDS):
+        return Level.EMERGENCY
+    if yes & set(URGENT_IDS):
+        return Level.URGENT
+    if yes & set(PROMPT_IDS):
+        return Level.URGENT if (risk_modifier or "RF12" in yes) else Level.PROMPT
+    return Level.NONE
+
+
+def instruction(level: Level) -> Instruction:
+    return Instruction(level, INSTRUCTIONS[level])
+
+
+def is_full_screen(answers: Mapping[str, bool]) -> bool:
+    return all(question in answers for question in WEEKLY_IDS)
+
+
+def questions_due(
+    last_full_screen: date | None, trigger_since_screen: bool, today: date, every_days: int = 7
+) -> tuple[str, ...]:
+    """Return the questions to ask next (DESIGN §4 `red_flags_due`).
+
+    The full screen is due when none was ever answered, when `every_days` have passed since the
+    last one, or after a FLARE or a RED session since it (CLINICAL §6).
+    """
+    if (
+        last_full_screen is None
+        or trigger_since_screen
+        or (today - last_full_screen).days >= every_days
+    ):
+        return WEEKLY_IDS
+    return ()

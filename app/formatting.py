@@ -1,0 +1,110 @@
+"""Jinja filters and globals that format values; nothing here queries the database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from fractions import Fraction
+from typing import Any
+
+from flask import Flask
+
+from app.clinical.red_flags import Level
+from app.timeutil import zone
+
+SIDE_WORDS = {
+    "left": "left side",
+    "right": "right side",
+    "both": "each side",
+    "alternating": "alternating sides",
+}
+PAIN_WORDS = ((0, "none"), (3, "mild"), (6, "moderate"), (10, "severe"))
+
+
+def pain_word(value: int | None) -> str:
+    """CLINICAL §1 anchors: 0 none, 1–3 mild, 4–6 moderate, 7–10 severe."""
+    if value is None:
+        return ""
+    for ceiling, word in PAIN_WORDS:
+        if value <= ceiling:
+            return word
+    return "severe"
+
+
+def seconds_label(seconds: int | None) -> str:
+    if not seconds:
+        return ""
+    minutes, rest = divmod(seconds, 60)
+    if minutes and rest:
+        return f"{minutes} min {rest} s"
+    if minutes:
+        return f"{minutes} min"
+    return f"{rest} s"
+
+
+def dose_label(item: Any) -> str:
+    """Say a dosage in plain words: "3 sets of 5, 3, 1 · 10 s hold · each side"."""
+    parts: list[str] = []
+    if item.reps_per_set:
+        parts.append(f"{len(item.reps_per_set)} sets of {', '.join(map(str, item.reps_per_set))}")
+    elif item.reps:
+        parts.append(f"{item.sets} × {item.reps}" if item.sets > 1 else f"{item.reps} reps")
+    elif item.distance_m:
+        parts.append(
+            f"{item.sets} × {item.distance_m} m" if item.sets > 1 else f"{item.distance_m} m"
+        )
+    elif item.duration_seconds:
+        label = seconds_label(item.duration_seconds)
+        parts.append(f"{item.sets} × {label}" if item.sets > 1 else label)
+    elif item.hold_seconds:
+        parts.append(f"{item.sets} × hold" if item.sets > 1 else "hold")
+    if item.hold_seconds:
+        parts.append(f"{seconds_label(item.hold_seconds)} hold")
+    side = getattr(item.side, "value", item.side)
+    if (side and side != "both") or (side == "both" and _is_sided(item)):
+        parts.append(SIDE_WORDS.get(side, side))
+    if item.load:
+        parts.append(item.load)
+    return " · ".join(parts)
+
+
+def _is_sided(item: Any) -> bool:
+    exercise = getattr(item, "exercise", item)
+    return "each side" in (getattr(exercise, "dose_text", "") or "")
+
+
+def local_datetime(value: datetime | None, timezone: str, fmt: str = "%d %b %Y, %H:%M") -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(zone(timezone)).strftime(fmt).lstrip("0")
+
+
+def day_label(value: date | None) -> str:
+    if value is None:
+        return "—"
+    return value.strftime("%a %d %b").replace(" 0", " ")
+
+
+def number(value: Fraction | float | int | None, places: int = 1) -> str:
+    if value is None:
+        return "—"
+    text = f"{float(value):.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def percent(value: Fraction | float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{round(float(value) * 100)} %"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        pain_word=pain_word,
+        dose=dose_label,
+        seconds=seconds_label,
+        local_dt=local_datetime,
+        day=day_label,
+        number=number,
+        percent=percent,
+    )
+    app.jinja_env.globals.update(RedFlagLevel=Level)

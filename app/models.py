@@ -1,0 +1,51 @@
+"""Import every model so the metadata (and Alembic) sees the whole schema."""
+
+from app.admin.models import AuditEvent
+from app.alerts.models import Alert, Referral
+from app.auth.models import Clinic, Invitation, User, UserSession
+from app.patient.models import (
+    CheckIn,
+    OutcomeResponse,
+    Patient,
+    RedFlagAnswer,
+    Session,
+    SessionExercise,
+)
+from app.programs.models import (
+    EpisodeOfCare,
+    Exercise,
+    Program,
+    ProgramItem,
+    ProgramStatusChange,
+    RoutineTemplate,
+    ScheduleChange,
+    StageChange,
+    TemplateStage,
+    TemplateStageExercise,
+)
+
+__all__ = [
+    "Alert",
+    "AuditEvent",
+    "CheckIn",
+    "Clinic",
+    "EpisodeOfCare",
+    "Exercise",
+    "Invitation",
+    "OutcomeResponse",
+    "Patient",
+    "Program",
+    "ProgramItem",
+    "ProgramStatusChange",
+    "RedFlagAnswer",
+    "Referral",
+    "RoutineTemplate",
+    "ScheduleChange",
+    "Session",
+    "SessionExercise",
+    "StageChange",
+    "TemplateStage",
+    "TemplateStageExercise",
+    "User",
+    "UserSession",
+]

@@ -1,0 +1,41 @@
+"""Security headers, the strict CSP, and per-request SQLite transaction mode."""
+
+from flask import Flask, Response, request
+from flask_login import current_user
+
+from app.db import set_sqlite_immediate
+
+# STACK "security headers": no inline script, no inline style attribute, nothing third-party.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _transaction_mode() -> None:
+        # Requests that change data take SQLite's write lock up front (STACK "SQLite").
+        set_sqlite_immediate(request.method not in SAFE_METHODS)
+
+    @app.teardown_request
+    def _reset_transaction_mode(_exc: BaseException | None) -> None:
+        set_sqlite_immediate(True)
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("HSTS"):
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        if request.endpoint != "static" and current_user.is_authenticated:
+            headers["Cache-Control"] = "no-store"
+            headers.add("Vary", "Cookie")
+        return response
