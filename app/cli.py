@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -9,7 +13,7 @@ from flask.cli import AppGroup
 
 from app.auth.models import Clinic, User
 from app.auth.services import create_user, get_or_create_clinic, normalise_email
-from app.db import utcnow
+from app.db import sqlite_immediate, utcnow
 from app.enums import Role
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -20,6 +24,17 @@ users = AppGroup("users", help="Manage accounts.")
 content = AppGroup("content", help="Manage the built-in exercise content.")
 
 DEFAULT_CLINIC = "Homestretch Clinic"
+
+
+def writes(command: Callable[..., None]) -> Callable[..., None]:
+    """Run a command's transactions with SQLite's write lock taken up front (STACK)."""
+
+    @functools.wraps(command)
+    def wrapped(*args: Any, **kwargs: Any) -> None:
+        with sqlite_immediate():
+            command(*args, **kwargs)
+
+    return wrapped
 
 
 def _fail(message: str) -> None:
@@ -35,6 +50,7 @@ def _fail(message: str) -> None:
 @click.option("--clinic", "clinic_name", default=DEFAULT_CLINIC, show_default=True)
 @click.option("--therapist", "therapist_email", help="For patients: their therapist's email.")
 @click.option("--timezone", default=None, help="For patients: IANA timezone.")
+@writes
 def create_user_command(
     role: str,
     email: str,
@@ -111,6 +127,7 @@ def create_user_command(
 
 
 @content.command("load")
+@writes
 def load_content_command() -> None:
     """Load or update the built-in staged exercise content (safe to repeat)."""
     from app.programs.content import load_builtin_content
@@ -121,10 +138,15 @@ def load_content_command() -> None:
 
 
 @click.command("seed-demo")
-def seed_demo_command() -> None:
+@click.option("--if-empty", is_flag=True, help="Only seed a database that has no users yet.")
+@writes
+def seed_demo_command(if_empty: bool) -> None:
     """Create the demo clinic with realistic histories (does nothing if it exists)."""
     from app.demo import DEMO_PASSWORD, seed_demo
 
+    if if_empty and db.session.scalar(sa.select(User.id).limit(1)) is not None:
+        click.echo("The database is not empty; the demo clinic was not added.")
+        return
     result = seed_demo(utcnow())
     db.session.commit()
     if result.created:

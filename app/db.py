@@ -58,9 +58,10 @@ class UTCDateTime(sa.types.TypeDecorator):
 
 # STACK: on SQLite, a transaction that reads and then writes must start with BEGIN IMMEDIATE,
 # or a concurrent writer fails at once with SQLITE_BUSY whatever the busy timeout. Requests
-# that change data (and write commands) set this flag; plain page reads stay deferred.
+# that change data and the write commands set this flag; reads stay deferred, so a reader never
+# holds the write lock.
 _sqlite_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "sqlite_immediate", default=True
+    "sqlite_immediate", default=False
 )
 
 

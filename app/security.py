@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
 
     @app.teardown_request
     def _reset_transaction_mode(_exc: BaseException | None) -> None:
-        set_sqlite_immediate(True)
+        set_sqlite_immediate(False)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -1,0 +1,47 @@
+# Homestretch: `make run` serves the demo clinic, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-postgres lint format bench screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-deps: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.test-deps: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@ $(VENV)/.run-deps
+
+run: $(VENV)/.run-deps
+	$(BIN)/flask --app app db upgrade
+	$(BIN)/flask --app app content load
+	$(BIN)/flask --app app seed-demo --if-empty
+	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.test-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+# The data layer again on PostgreSQL (browser tests run once, in the SQLite run).
+test-postgres: $(VENV)/.test-deps
+	DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest -m "not browser"
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.test-deps
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,406 @@
+"""Test harness: app and database, clients and logins, factories, query counts, live server.
+
+The suite runs on SQLite by default and on PostgreSQL when DATABASE_URL points at one; on
+PostgreSQL it creates a throwaway database for the run and drops it at the end (STACK). Each test
+starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.auth.models import Clinic, User
+from app.auth.services import create_user
+from app.db import utcnow
+from app.enums import Role
+from app.extensions import db
+from app.patient.models import Patient
+from app.patient.services import NewPatient, create_patient
+from app.programs.content import BUILTIN_TEMPLATE, load_builtin_content
+from app.programs.models import Program
+from app.programs.services import Assignment, assign_program
+
+PASSWORD = "correct horse battery"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip with a clear reason on a laptop; in CI a missing service is a failure."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this must not be skipped)")
+    pytest.skip(reason)
+
+
+# ---------------------------------------------------------------------------- databases
+
+
+def _postgres_url(url: str) -> str:
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@contextmanager
+def throwaway_postgres(admin_url: str) -> Iterator[str]:
+    """Create a PostgreSQL database for this run and drop it afterwards."""
+    admin = sa.create_engine(_postgres_url(admin_url), isolation_level="AUTOCOMMIT")
+    name = f"homestretch_test_{os.getpid()}_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        raise ConnectionError(str(exc)) from exc
+    try:
+        yield str(sa.make_url(_postgres_url(admin_url)).set(database=name).render_as_string(False))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                ),
+                {"n": name},
+            )
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("DATABASE_URL")
+    if url and url.startswith(("postgres", "postgresql")):
+        with throwaway_postgres(url) as test_url:
+            yield test_url
+        return
+    path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "SECRET_KEY": "test-secret-key",
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_KIB": 1024,
+        }
+    )
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def app_context(app: Flask) -> Iterator[None]:
+    """Give every test an app context and empty tables afterwards."""
+    with app.app_context():
+        yield
+        db.session.rollback()
+        _empty_tables()
+        db.session.remove()
+
+
+@pytest.fixture
+def csrf_enabled(app: Flask) -> Iterator[None]:
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests each run in their own app context, as in production.
+
+    The test's own session commits first (so the request sees what the test set up, and the
+    test's next read sees what the request stored) and `g` does not leak between requests.
+    """
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def now() -> datetime:
+    return utcnow()
+
+
+# ---------------------------------------------------------------------------- factories
+
+
+@pytest.fixture
+def builtin_content(now: datetime) -> None:
+    load_builtin_content(now)
+    db.session.commit()
+
+
+@pytest.fixture
+def make_clinic() -> Callable[..., Clinic]:
+    def make(name: str | None = None) -> Clinic:
+        clinic = Clinic(name=name or f"Clinic {uuid.uuid4().hex[:8]}")
+        db.session.add(clinic)
+        db.session.commit()
+        return clinic
+
+    return make
+
+
+@pytest.fixture
+def make_user(make_clinic: Callable[..., Clinic], now: datetime) -> Callable[..., User]:
+    def make(
+        role: Role = Role.THERAPIST,
+        *,
+        clinic: Clinic | None = None,
+        email: str | None = None,
+        name: str | None = None,
+        password: str | None = PASSWORD,
+    ) -> User:
+        user = create_user(
+            clinic=clinic or make_clinic(),
+            role=role,
+            name=name or f"{role.value.title()} {uuid.uuid4().hex[:4]}",
+            email=email or f"{role.value}-{uuid.uuid4().hex[:8]}@example.org",
+            password=password,
+            now=now,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@dataclass
+class PatientBundle:
+    patient: Patient
+    user: User
+    therapist: User
+    program: Program | None
+    invitation_token: str
+    extra: dict = field(default_factory=dict)
+
+
+@pytest.fixture
+def make_patient(
+    make_user: Callable[..., User], builtin_content: None, now: datetime
+) -> Callable[..., PatientBundle]:
+    def make(
+        *,
+        therapist: User | None = None,
+        name: str | None = None,
+        timezone: str = "Europe/London",
+        stage: int | None = 1,
+        start_days_ago: int = 0,
+        sessions_per_week: int | None = None,
+        password: str | None = PASSWORD,
+        intake_pain: int | None = 5,
+        intake_red_flags: dict[str, bool] | None = None,
+    ) -> PatientBundle:
+        therapist = therapist or make_user(Role.THERAPIST)
+        patient, token = create_patient(
+            therapist.clinic,
+            therapist,
+            NewPatient(
+                name=name or f"Patient {uuid.uuid4().hex[:4]}",
+                timezone=timezone,
+                email=f"patient-{uuid.uuid4().hex[:8]}@example.org",
+                intake_pain=intake_pain,
+                intake_red_flags=intake_red_flags or {},
+            ),
+            by=therapist,
+            now=now - timedelta(days=start_days_ago, minutes=5),
+        )
+        if password:
+            from app.auth.passwords import hash_password
+
+            patient.user.password_hash = hash_password(password)
+        program = None
+        if stage is not None:
+            program = assign_program(
+                patient,
+                Assignment(
+                    template=BUILTIN_TEMPLATE,
+                    stage=stage,
+                    sessions_per_week=sessions_per_week,
+                    start_date=(now - timedelta(days=start_days_ago)).date()
+                    if start_days_ago
+                    else None,
+                ),
+                by=therapist,
+                now=now - timedelta(days=start_days_ago, minutes=1),
+            )
+        db.session.commit()
+        return PatientBundle(patient, patient.user, therapist, program, token)
+
+    return make
+
+
+# ---------------------------------------------------------------------------- logins
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_INPUT.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[..., FlaskClient]:
+    """Log a user in through the real form; works with CSRF on or off."""
+
+    def do(user: User, password: str = PASSWORD, test_client: FlaskClient | None = None):
+        c = test_client or client
+        page = c.get("/auth/login")
+        data = {"email": user.email, "password": password}
+        match = CSRF_INPUT.search(page.get_data(as_text=True))
+        if match:
+            data["csrf_token"] = match.group(1)
+        response = c.post("/auth/login", data=data)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return c
+
+    return do
+
+
+# ---------------------------------------------------------------------------- query counts
+
+
+@pytest.fixture
+def count_queries() -> Callable[[], Iterator[list[str]]]:
+    """Count the SQL statements run inside a `with count_queries() as queries:` block."""
+
+    @contextmanager
+    def counting() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
+                statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting
+
+
+# ---------------------------------------------------------------------------- live server
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Flask
+    _server: object
+    _thread: threading.Thread
+
+    def stop(self) -> None:
+        self._server.shutdown()  # type: ignore[attr-defined]
+        self._thread.join(timeout=5)
+
+
+def start_live_server(app: Flask, port: int = 0) -> LiveServer:
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return LiveServer(f"http://127.0.0.1:{server.port}", app, server, thread)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    server = start_live_server(app)
+    yield server
+    server.stop()
+
+
+# ---------------------------------------------------------------------------- browsers
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def system_chromium() -> str | None:
+    configured = os.environ.get("CHROMIUM_PATH")
+    for candidate in (configured, *CHROMIUM_CANDIDATES):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    """Launch Debian's Chromium; Playwright's own browser downloads are impossible here."""
+    executable = system_chromium()
+    if executable is None:
+        skip_or_fail("no system Chromium found (apt-get install -y chromium)")
+    return {
+        "executable_path": executable,
+        "args": CHROMIUM_ARGS,
+        "headless": True,
+        "env": {**os.environ, "HOME": tempfile.gettempdir()},
+    }
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
