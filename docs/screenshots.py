@@ -1,0 +1,79 @@
+"""Take the README screenshots from the demo clinic, in the system Chromium.
+
+Run with `make screenshots`: it seeds a throwaway SQLite database, serves it on a free local
+port, and saves PNGs in docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import Browser, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app import create_app  # noqa: E402
+from app.db import sqlite_immediate, utcnow  # noqa: E402
+from app.demo import DEMO_PASSWORD, seed_demo  # noqa: E402
+from app.extensions import db  # noqa: E402
+from tests.conftest import CHROMIUM_ARGS, start_live_server, system_chromium  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/demo.sqlite3"})
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()
+            with sqlite_immediate():
+                seed_demo(utcnow())
+                db.session.commit()
+        server = start_live_server(app)
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=system_chromium(), args=CHROMIUM_ARGS)
+                url = server.url
+                shoot(
+                    browser,
+                    url,
+                    p.devices["iPhone 13"],
+                    "maria@example.com",
+                    "/today",
+                    "today-phone",
+                )
+                shoot(
+                    browser,
+                    url,
+                    {"viewport": {"width": 1280, "height": 760}},
+                    "alex@example.com",
+                    "/caseload/",
+                    "caseload-desktop",
+                )
+                browser.close()
+        finally:
+            server.stop()
+    print(f"Screenshots saved in {OUT}")
+
+
+def shoot(browser: Browser, url: str, profile: dict, email: str, path: str, name: str) -> None:
+    profile = {k: v for k, v in profile.items() if k != "default_browser_type"}
+    context = browser.new_context(**profile, base_url=url)
+    page = context.new_page()
+    page.goto("/auth/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(path)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
+    context.close()
+
+
+if __name__ == "__main__":
+    main()
