@@ -40,14 +40,11 @@ def test_wrong_password_and_unknown_email_get_the_same_page(client, make_user):
     unknown = post_login(client, "nobody@example.org", "not the password")
     assert wrong.status_code == unknown.status_code == 200
     assert LOGIN_FAILED in wrong.get_data(as_text=True)
-    strip = lambda r: (
-        r.get_data(as_text=True)
-        .replace(user.email, "")
-        .replace(  # noqa: E731
-            "nobody@example.org", ""
-        )
-    )
-    assert strip(wrong) == strip(unknown)
+    def page_without_emails(response) -> str:
+        text = response.get_data(as_text=True)
+        return text.replace(user.email, "").replace("nobody@example.org", "")
+
+    assert page_without_emails(wrong) == page_without_emails(unknown)
 
 
 def test_email_is_matched_without_regard_to_case_or_spaces(client, make_user):

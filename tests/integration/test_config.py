@@ -3,7 +3,6 @@
 import pytest
 
 import config
-
 from app import create_app
 
 
