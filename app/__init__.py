@@ -92,6 +92,8 @@ def register_security(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
+    from app.api import PREFIX as API_PREFIX
+    from app.api import bp as api_bp
     from app.auth.views import bp as auth_bp
     from app.caseload.views import bp as caseload_bp
     from app.main.views import bp as main_bp
@@ -102,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(caseload_bp, url_prefix="/caseload")
     app.register_blueprint(patient_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix=API_PREFIX)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -107,4 +107,8 @@ def init_app(app: Flask) -> None:
         number=number,
         percent=percent,
     )
-    app.jinja_env.globals.update(RedFlagLevel=Level)
+    def has_endpoint(name: str) -> bool:
+        """Let shared templates link to a page only once it exists."""
+        return name in app.view_functions
+
+    app.jinja_env.globals.update(RedFlagLevel=Level, has_endpoint=has_endpoint)

@@ -40,6 +40,7 @@ def test_wrong_password_and_unknown_email_get_the_same_page(client, make_user):
     unknown = post_login(client, "nobody@example.org", "not the password")
     assert wrong.status_code == unknown.status_code == 200
     assert LOGIN_FAILED in wrong.get_data(as_text=True)
+
     def page_without_emails(response) -> str:
         text = response.get_data(as_text=True)
         return text.replace(user.email, "").replace("nobody@example.org", "")

@@ -1,6 +1,8 @@
 """Security headers, the strict CSP, and role guards on every route."""
 
+import importlib
 import re
+from pathlib import Path
 
 import pytest
 
@@ -8,8 +10,10 @@ from app import create_app
 from app.enums import Role
 from app.security import CSP
 
-# Every endpoint and the roles allowed on it; a new route must be added here to pass.
+# Every endpoint and the roles allowed on it; a new route must be listed to pass. Each area
+# keeps its own map in tests/integration/route_access_<area>.py (a dict named ACCESS).
 PUBLIC = "public"
+CLINICIANS = {Role.ADMIN.value, Role.THERAPIST.value}
 ACCESS: dict[str, set[str]] = {
     "static": {PUBLIC},
     "main.index": {PUBLIC},
@@ -17,10 +21,14 @@ ACCESS: dict[str, set[str]] = {
     "auth.login": {PUBLIC},
     "auth.logout": {PUBLIC},
     "auth.invite": {PUBLIC},
-    "caseload.index": {Role.ADMIN.value, Role.THERAPIST.value},
+    "api.openapi": {PUBLIC},
+    "caseload.index": CLINICIANS,
     "patient.today": {Role.PATIENT.value},
     "admin.index": {Role.ADMIN.value},
 }
+for _path in sorted(Path(__file__).parent.glob("route_access_*.py")):
+    _module = importlib.import_module(f"tests.integration.{_path.stem}")
+    ACCESS.update(_module.ACCESS)
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 STYLE_ATTR = re.compile(r"<[^>]+\sstyle\s*=", re.IGNORECASE)
@@ -59,15 +67,21 @@ def test_every_page_rejects_the_wrong_role(app, client, login, make_user, make_p
             assert response.status_code == 200, rule.rule
         else:
             assert response.status_code == 403, rule.rule
+            if rule.rule.startswith("/api/"):
+                assert response.mimetype == "application/problem+json"
         checked += 1
     assert checked >= 3
 
 
-def test_logged_out_visitors_are_sent_to_login(app, client):
+def test_logged_out_visitors_are_sent_to_login_or_get_401_from_the_api(app, client):
     for rule in _get_rules(app):
         response = client.get(rule.rule)
-        assert response.status_code == 302, rule.rule
-        assert response.headers["Location"].startswith("/auth/login?next=")
+        if rule.rule.startswith("/api/"):
+            assert response.status_code == 401, rule.rule
+            assert response.mimetype == "application/problem+json"
+        else:
+            assert response.status_code == 302, rule.rule
+            assert response.headers["Location"].startswith("/auth/login?next=")
 
 
 def test_every_html_page_carries_the_csp_and_no_inline_script_or_style(
@@ -80,7 +94,7 @@ def test_every_html_page_carries_the_csp_and_no_inline_script_or_style(
     for user in (make_user(Role.ADMIN), make_user(Role.THERAPIST), bundle.user):
         login(user)
         for rule in _get_rules(app):
-            if user.role.value in ACCESS[rule.endpoint]:
+            if user.role.value in ACCESS[rule.endpoint] and not rule.rule.startswith("/api/"):
                 assert_strict_html(client.get(rule.rule))
         client.post("/auth/logout")
 

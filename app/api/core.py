@@ -1,0 +1,288 @@
+"""The JSON API's plumbing: body parsing with pydantic, problem+json errors, role guards, and
+the OpenAPI 3.1 document assembled from the same pydantic models (DESIGN §3, §4)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, TypeVar
+
+import pydantic
+from flask import Response, current_app, request
+from flask_login import current_user
+
+from app.api.problems import problem
+from app.enums import Role
+from app.errors import Conflict, NotFound, ServiceError, ValidationFailed
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ApiError(Exception):
+    """Stop a request with a problem+json answer."""
+
+    def __init__(
+        self, status: int, title: str, detail: str, errors: dict[str, str] | None = None
+    ) -> None:
+        self.status, self.title, self.detail, self.errors = status, title, detail, errors or {}
+        super().__init__(detail)
+
+    def response(self) -> Response:
+        return problem(self.status, self.title, self.detail, self.errors)
+
+
+def service_error_response(error: ServiceError) -> Response:
+    if isinstance(error, ValidationFailed):
+        return problem(422, "Invalid fields", error.detail, error.errors)
+    if isinstance(error, Conflict):
+        return problem(409, "Conflict", error.detail)
+    if isinstance(error, NotFound):
+        errors = {error.field: error.detail} if error.field else None
+        return problem(404, "Not found", error.detail, errors)
+    return problem(400, "Bad request", str(error))
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    name = ""
+    for part in location:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or "body"
+
+
+def validation_errors(error: pydantic.ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for item in error.errors(include_url=False):
+        location = tuple(p for p in item["loc"] if p not in ("function-after", "function-before"))
+        errors.setdefault(_field_name(location), item["msg"])
+    return errors
+
+
+def parse_body(model: type[M]) -> tuple[M, dict[str, Any]]:
+    """Parse the JSON body into `model`; return it with the raw object.
+
+    415 for a content type other than JSON, 400 for a body that is not JSON or not an object,
+    422 with field errors for invalid fields (DESIGN §4).
+    """
+    if not request.is_json:
+        raise ApiError(415, "Unsupported media type", "Send the body as application/json.")
+    raw = request.get_json(silent=True)
+    if raw is None and request.get_data():
+        raise ApiError(400, "Bad request", "The body is not valid JSON.")
+    if not isinstance(raw, dict):
+        raise ApiError(400, "Bad request", "The body must be a JSON object.")
+    try:
+        return model.model_validate(raw), raw
+    except pydantic.ValidationError as exc:
+        raise ApiError(
+            422, "Invalid fields", "Some fields need your attention.", validation_errors(exc)
+        ) from None
+
+
+def parse_query(model: type[M]) -> M:
+    try:
+        return model.model_validate(request.args.to_dict())
+    except pydantic.ValidationError as exc:
+        raise ApiError(
+            422, "Invalid query", "Some query parameters are invalid.", validation_errors(exc)
+        ) from None
+
+
+def json_response(model: pydantic.BaseModel, status: int = 200) -> Response:
+    return Response(model.model_dump_json(), status=status, mimetype="application/json")
+
+
+def api_roles(*roles: Role) -> Callable[[F], F]:
+    """Require a logged-in user with one of `roles`: 401 when logged out, 403 for other roles."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                raise ApiError(401, "Unauthorized", "Log in first (POST /auth/login).")
+            if current_user.role not in roles:
+                raise ApiError(403, "Forbidden", "Your account cannot use this endpoint.")
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+# ---------------------------------------------------------------------------- OpenAPI
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str
+    method: str
+    summary: str
+    request: type[pydantic.BaseModel] | None
+    responses: dict[int, tuple[str, type[pydantic.BaseModel] | None]]
+    query: type[pydantic.BaseModel] | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class Registry:
+    operations: list[Operation] = field(default_factory=list)
+
+    def document(self, prefix: str) -> dict[str, Any]:
+        components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+        paths: dict[str, Any] = {}
+
+        def ref(model: type[pydantic.BaseModel]) -> dict[str, str]:
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in schema.pop("$defs", {}).items():
+                components[name] = definition
+            components[model.__name__] = schema
+            return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+        for op in self.operations:
+            path = prefix + _openapi_path(op.path)
+            entry: dict[str, Any] = {"summary": op.summary, "tags": list(op.tags)}
+            parameters = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+                for name in _path_parameters(op.path)
+            ]
+            if op.query is not None:
+                schema = op.query.model_json_schema()
+                for name, prop in schema.get("properties", {}).items():
+                    parameters.append(
+                        {
+                            "name": name,
+                            "in": "query",
+                            "required": name in schema.get("required", []),
+                            "schema": prop,
+                        }
+                    )
+            if parameters:
+                entry["parameters"] = parameters
+            if op.request is not None:
+                entry["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref(op.request)}},
+                }
+            responses: dict[str, Any] = {}
+            for status, (description, model) in op.responses.items():
+                body: dict[str, Any] = {"description": description}
+                if model is not None:
+                    body["content"] = {"application/json": {"schema": ref(model)}}
+                responses[str(status)] = body
+            for status, description in PROBLEM_RESPONSES.items():
+                if op.request is None and status in (400, 415):
+                    continue
+                responses.setdefault(
+                    str(status),
+                    {
+                        "description": description,
+                        "content": {
+                            "application/problem+json": {
+                                "schema": {"$ref": "#/components/schemas/Problem"}
+                            }
+                        },
+                    },
+                )
+            entry["responses"] = responses
+            if op.method != "get":
+                entry["parameters"] = [*entry.get("parameters", []), CSRF_HEADER]
+            paths.setdefault(path, {})[op.method] = entry
+        return {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "Homestretch API",
+                "version": "1",
+                "description": (
+                    "Log in with POST /auth/login (form fields email, password) and send the "
+                    "session cookie; state-changing calls send the CSRF token in X-CSRFToken "
+                    "(read it from the csrf-token meta tag of any page). Errors are RFC 9457 "
+                    "problem+json. Decision support for licensed clinicians, not a diagnosis."
+                ),
+            },
+            "paths": paths,
+            "components": {
+                "schemas": components,
+                "securitySchemes": {
+                    "session": {
+                        "type": "apiKey",
+                        "in": "cookie",
+                        "name": current_app.config["SESSION_COOKIE_NAME"],
+                    }
+                },
+            },
+            "security": [{"session": []}],
+        }
+
+
+registry = Registry()
+
+
+def operation(
+    path: str,
+    method: str,
+    summary: str,
+    *,
+    request: type[pydantic.BaseModel] | None = None,
+    responses: dict[int, tuple[str, type[pydantic.BaseModel] | None]],
+    query: type[pydantic.BaseModel] | None = None,
+    tags: tuple[str, ...] = (),
+) -> Callable[[F], F]:
+    """Record an endpoint for the OpenAPI document (the route itself is declared by Flask)."""
+    registry.operations.append(
+        Operation(path, method.lower(), summary, request, responses, query, tags)
+    )
+
+    def decorator(view: F) -> F:
+        return view
+
+    return decorator
+
+
+def _openapi_path(flask_path: str) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", flask_path)
+
+
+def _path_parameters(flask_path: str) -> list[str]:
+    return re.findall(r"<(?:\w+:)?(\w+)>", flask_path)
+
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "title": "Problem",
+    "required": ["type", "title", "status", "detail", "errors"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+PROBLEM_RESPONSES = {
+    400: "The body is not JSON or not an object, or the CSRF token is missing",
+    401: "Not logged in",
+    403: "This account cannot use this endpoint",
+    404: "No such object, or not yours",
+    415: "Not application/json",
+    422: "Invalid fields",
+}
+CSRF_HEADER = {
+    "name": "X-CSRFToken",
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The CSRF token from the page's csrf-token meta tag",
+}
+
