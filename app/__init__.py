@@ -98,10 +98,12 @@ def register_blueprints(app: Flask) -> None:
     from app.caseload.views import bp as caseload_bp
     from app.main.views import bp as main_bp
     from app.patient.views import bp as patient_bp
+    from app.programs.views import bp as programs_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(caseload_bp, url_prefix="/caseload")
+    app.register_blueprint(programs_bp, url_prefix="/programs")
     app.register_blueprint(patient_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix=API_PREFIX)

@@ -18,6 +18,7 @@ from app.auth.models import User
 from app.enums import Role
 from app.extensions import db
 from app.patient.models import Patient
+from app.programs.models import Program
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,6 +44,18 @@ def get_patient_or_404(user: User, patient_id: int, *options: Any) -> Patient:
     if patient is None:
         abort(404)
     return patient
+
+
+def get_program_or_404(user: User, program_id: int) -> Program:
+    """Load a program of a patient the user may see, else 404."""
+    program = db.session.scalar(
+        sa.select(Program)
+        .join(Patient, Patient.id == Program.patient_id)
+        .where(Program.id == program_id, patient_scope(user))
+    )
+    if program is None:
+        abort(404)
+    return program
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:

@@ -91,6 +91,13 @@ def number(value: Fraction | float | int | None, places: int = 1) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def weekday(value: int) -> str:
+    return WEEKDAY_NAMES[value]
+
+
 def percent(value: Fraction | float | None) -> str:
     if value is None:
         return "—"
@@ -106,7 +113,9 @@ def init_app(app: Flask) -> None:
         day=day_label,
         number=number,
         percent=percent,
+        weekday=weekday,
     )
+
     def has_endpoint(name: str) -> bool:
         """Let shared templates link to a page only once it exists."""
         return name in app.view_functions

@@ -3,6 +3,7 @@
 from app.admin.models import AuditEvent
 from app.alerts.models import Alert, Referral
 from app.auth.models import Clinic, Invitation, User, UserSession
+from app.caseload.models import PatientSummary
 from app.patient.models import (
     CheckIn,
     OutcomeResponse,
@@ -34,6 +35,7 @@ __all__ = [
     "Invitation",
     "OutcomeResponse",
     "Patient",
+    "PatientSummary",
     "Program",
     "ProgramItem",
     "ProgramStatusChange",

@@ -8,9 +8,17 @@ from sqlalchemy.orm import aliased
 from app.access import admin_required
 from app.admin.models import AuditEvent
 from app.auth.models import User
+from app.auth.services import create_user, issue_invitation
+from app.caseload.forms import InviteTherapistForm
+from app.db import utcnow
 from app.enums import Role
+from app.errors import ValidationFailed
 from app.extensions import db
+from app.forms import show_errors
+from app.links import invitation_url
+from app.mail import mail_configured, send_mail
 from app.patient.models import Patient
+from app.qr import qr_svg
 
 bp = Blueprint("admin", __name__)
 
@@ -41,3 +49,43 @@ def index():
         .limit(50)
     ).all()
     return render_template("admin/index.html", clinicians=clinicians, events=events)
+
+
+@bp.route("/therapists/new", methods=["GET", "POST"])
+@admin_required
+def invite_therapist():
+    """Invite a therapist with the same single-use link as patients."""
+    form = InviteTherapistForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        try:
+            user = create_user(
+                clinic=current_user.clinic,
+                role=Role.THERAPIST,
+                name=form.name.data,
+                email=form.email.data,
+                password=None,
+                now=now,
+                created_by=current_user,
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_errors(form, exc, fallback="email")
+        else:
+            token = issue_invitation(user, created_by=current_user, now=now)
+            db.session.commit()
+            url = invitation_url(token)
+            if mail_configured():
+                send_mail(
+                    user.email,
+                    "You are invited to Homestretch",
+                    f"{current_user.name} invited you to {current_user.clinic.name} on "
+                    f"Homestretch.\n\nSet your password here: {url}\n\nThe link works once.",
+                )
+            return render_template(
+                "admin/therapist_invited.html",
+                user=user,
+                url=url,
+                qr=qr_svg(url, f"QR code of the invitation link for {user.name}"),
+            )
+    return render_template("admin/invite_therapist.html", form=form)

@@ -285,4 +285,3 @@ CSRF_HEADER = {
     "schema": {"type": "string"},
     "description": "The CSRF token from the page's csrf-token meta tag",
 }
-

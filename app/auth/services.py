@@ -108,10 +108,8 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_invitation(
-    user: User, *, created_by: User | None, now: datetime, hours: int | None = None
-) -> str:
-    """Revoke the user's open invitations and issue a new single-use token (shown once)."""
+def revoke_invitations(user: User, now: datetime) -> None:
+    """Make every open invitation of the user unusable."""
     db.session.execute(
         sa.update(Invitation)
         .where(
@@ -121,6 +119,13 @@ def issue_invitation(
         )
         .values(revoked_at=now)
     )
+
+
+def issue_invitation(
+    user: User, *, created_by: User | None, now: datetime, hours: int | None = None
+) -> str:
+    """Revoke the user's open invitations and issue a new single-use token (shown once)."""
+    revoke_invitations(user, now)
     token = secrets.token_urlsafe(32)
     lifetime = timedelta(hours=hours or current_app.config["INVITATION_HOURS"])
     db.session.add(

@@ -2,85 +2,453 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from app.access import patient_scope
+from app.alerts.models import Alert
 from app.auth.models import User
-from app.enums import ProgramStatus
+from app.caseload.models import PatientSummary
+from app.caseload.summary import DATA_DAYS_FOR_CODE, TREND_DAYS
+from app.charts import PainChart, pain_chart, sparkline
+from app.clinical.adherence import (
+    Adherence,
+    ScheduleChange,
+    StatusChange,
+    adherence_14d,
+    scheduled_days,
+)
+from app.clinical.pain import PainChange, Reading, baseline, current, pain_change
+from app.clinical.policy import Policy
+from app.enums import OPEN_ALERT_STATUSES, AlertStatus, ProgramStatus
 from app.extensions import db
-from app.patient.models import CheckIn, Patient, Session
-from app.programs.models import Program
+from app.patient.models import CheckIn, OutcomeResponse, Patient, Session, SessionExercise
+from app.programs.models import EpisodeOfCare, Program, ProgramItem, StageChange
+from app.timeutil import local_date
+
+SEVERITY_RANK = {"urgent": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+ATTENTION_SEVERITIES = ("urgent", "high", "medium")
+INACTIVE_DAYS = 7
 
 
 @dataclass(frozen=True)
-class PatientRow:
+class DataDays:
+    days: int
+    period_start: date | None
+    period_end: date | None
+
+    @property
+    def needed_for_16(self) -> int:
+        return max(0, DATA_DAYS_FOR_CODE - self.days)
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
     id: int
     name: str
     email: str | None
     timezone: str
     therapist_name: str | None
-    stage: int | None
-    program_status: ProgramStatus | None
     invited: bool
+    stage: int | None
+    program_status: str
+    program_day: int | None
+    adherence: Decimal | None
+    baseline: Decimal | None
+    current: Decimal | None
+    pain_status: str
+    partial_adherence: bool
     last_activity: datetime | None
+    data_days: DataDays
+    trend: list
+    open_alerts: dict[str, int]
+    attention_alerts: dict[str, int]
+    as_of: date | None
+
+    @property
+    def week(self) -> int | None:
+        return (
+            None
+            if self.program_day is None or self.program_day < 1
+            else ((self.program_day - 1) // 7 + 1)
+        )
+
+    @property
+    def spark(self) -> str:
+        """Polyline points of the last 28 days' resting pain, for the inline sparkline."""
+        if not self.trend or self.as_of is None:
+            return ""
+        first = self.as_of - timedelta(days=TREND_DAYS - 1)
+        values: list[float | None] = [None] * TREND_DAYS
+        for day, value in self.trend:
+            index = (date.fromisoformat(day) - first).days
+            if 0 <= index < TREND_DAYS:
+                values[index] = value
+        return sparkline(values)
+
+    @property
+    def top_severity(self) -> str | None:
+        ranked = sorted(self.attention_alerts, key=SEVERITY_RANK.__getitem__)
+        return ranked[0] if ranked else None
+
+    @property
+    def needs_attention(self) -> bool:
+        top = self.top_severity
+        return (top in ATTENTION_SEVERITIES) or self.pain_status == "WORSENED"
+
+    def priority(self) -> tuple:
+        """DESIGN §4 order: highest open-alert severity, then WORSENED, then lowest adherence,
+        then name. Snoozed alerts leave the order until their date (CLINICAL §5)."""
+        top = self.top_severity
+        return (
+            SEVERITY_RANK[top] if top else len(SEVERITY_RANK),
+            0 if self.pain_status == "WORSENED" else 1,
+            float(self.adherence) if self.adherence is not None else 2.0,
+            self.name.lower(),
+            self.id,
+        )
 
 
-def patient_rows(user: User) -> list[PatientRow]:
-    """Return the user's patients with stage and last activity, by name, in one query."""
-    last_session = (
-        sa.select(Session.patient_id, sa.func.max(Session.completed_at).label("at"))
-        .group_by(Session.patient_id)
-        .subquery()
-    )
-    last_check_in = (
-        sa.select(CheckIn.patient_id, sa.func.max(CheckIn.recorded_at).label("at"))
-        .group_by(CheckIn.patient_id)
-        .subquery()
-    )
+@dataclass(frozen=True)
+class CaseloadFilter:
+    search: str = ""
+    stage: int | None = None
+    attention: bool = False
+    inactive: bool = False
+
+
+def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -> list[CaseloadRow]:
+    """Return the user's patients in priority order, in two queries whatever their number."""
+    filters = filters or CaseloadFilter()
     therapist = aliased(User)
     patient_user = aliased(User)
-    rows = db.session.execute(
+    query = (
         sa.select(
             Patient.id,
+            Patient.timezone,
             patient_user.name,
             patient_user.email,
             patient_user.password_hash.is_(None).label("invited"),
-            Patient.timezone,
             therapist.name.label("therapist_name"),
-            Program.stage,
-            Program.status,
-            last_session.c.at.label("last_session"),
-            last_check_in.c.at.label("last_check_in"),
+            PatientSummary,
         )
         .join(patient_user, patient_user.id == Patient.user_id)
         .outerjoin(therapist, therapist.id == Patient.therapist_id)
-        .outerjoin(
-            Program,
-            sa.and_(Program.patient_id == Patient.id, Program.status != ProgramStatus.ENDED),
-        )
-        .outerjoin(last_session, last_session.c.patient_id == Patient.id)
-        .outerjoin(last_check_in, last_check_in.c.patient_id == Patient.id)
+        .outerjoin(PatientSummary, PatientSummary.patient_id == Patient.id)
         .where(patient_scope(user), Patient.archived_at.is_(None))
-        .order_by(patient_user.name, Patient.id)
     )
-    return [
-        PatientRow(
-            id=row.id,
-            name=row.name,
-            email=row.email,
-            timezone=row.timezone,
-            therapist_name=row.therapist_name,
-            stage=row.stage,
-            program_status=row.status,
-            invited=row.invited,
-            last_activity=max(
-                (at for at in (row.last_session, row.last_check_in) if at is not None),
-                default=None,
-            ),
+    if filters.search:
+        query = query.where(
+            sa.func.lower(patient_user.name).like(f"%{filters.search.strip().lower()}%")
         )
-        for row in rows
+    if filters.stage is not None:
+        query = query.where(PatientSummary.stage == filters.stage)
+    rows = db.session.execute(query).all()
+
+    open_alerts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    attention: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for patient_id, severity, status, snoozed_until in db.session.execute(
+        sa.select(Alert.patient_id, Alert.severity, Alert.status, Alert.snoozed_until)
+        .join(Patient, Patient.id == Alert.patient_id)
+        .where(patient_scope(user), Alert.status.in_(OPEN_ALERT_STATUSES))
+    ):
+        open_alerts[patient_id][severity.value] += 1
+        snoozed = status is AlertStatus.SNOOZED and (
+            snoozed_until is None or snoozed_until > now.date()
+        )
+        if not snoozed:
+            attention[patient_id][severity.value] += 1
+
+    result = []
+    for row in rows:
+        s = row.PatientSummary
+        today = local_date(now, row.timezone)
+        start = s.episode_start if s else None
+        result.append(
+            CaseloadRow(
+                id=row.id,
+                name=row.name,
+                email=row.email,
+                timezone=row.timezone,
+                therapist_name=row.therapist_name,
+                invited=row.invited,
+                stage=s.stage if s else None,
+                program_status=s.program_status if s else "none",
+                program_day=(today - start).days + 1 if start else None,
+                adherence=s.adherence if s else None,
+                baseline=s.baseline if s else None,
+                current=s.current if s else None,
+                pain_status=s.pain_status if s else "UNKNOWN",
+                partial_adherence=s.partial_adherence if s else False,
+                last_activity=s.last_activity_at if s else None,
+                data_days=DataDays(s.data_days, s.period_start, s.period_end)
+                if s
+                else DataDays(0, None, None),
+                trend=list(s.trend) if s else [],
+                open_alerts=dict(open_alerts.get(row.id, {})),
+                attention_alerts=dict(attention.get(row.id, {})),
+                as_of=s.as_of if s else None,
+            )
+        )
+    if filters.attention:
+        result = [r for r in result if r.needs_attention]
+    if filters.inactive:
+        cutoff = now - timedelta(days=INACTIVE_DAYS)
+        result = [r for r in result if r.last_activity is None or r.last_activity < cutoff]
+    return sorted(result, key=CaseloadRow.priority)
+
+
+# ---------------------------------------------------------------------------- patient detail
+
+DETAIL_WEEKS = 12
+CALENDAR_WEEKS = 6
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    state: str  # done | partial | missed | rest | paused | future | before
+    label: str
+
+
+@dataclass(frozen=True)
+class PatientDetail:
+    patient: Patient
+    program: Program | None
+    episode: EpisodeOfCare | None
+    today: date
+    sessions: list[Session]
+    check_ins: list[CheckIn]
+    alerts: list[Alert]
+    stage_changes: list[StageChange]
+    outcomes: list[OutcomeResponse]
+    chart: PainChart
+    chart_rows: list[tuple[date, str, int]]
+    baseline: Fraction | None
+    current: Fraction | None
+    change: PainChange
+    adherence: Adherence | None
+    calendar: list[list[CalendarDay]]
+    summary: str
+
+
+def patient_detail(patient: Patient, now: datetime) -> PatientDetail:
+    """Load one patient's record for the therapist in a fixed handful of queries."""
+    tz = patient.timezone
+    today = local_date(now, tz)
+    since = today - timedelta(weeks=DETAIL_WEEKS)
+    episode = db.session.scalar(
+        sa.select(EpisodeOfCare)
+        .where(EpisodeOfCare.patient_id == patient.id, EpisodeOfCare.ended_on.is_(None))
+        .order_by(EpisodeOfCare.start_date.desc())
+    )
+    program = db.session.scalar(
+        sa.select(Program)
+        .where(Program.patient_id == patient.id, Program.status != ProgramStatus.ENDED)
+        .options(
+            selectinload(Program.items).selectinload(ProgramItem.exercise),
+            selectinload(Program.schedule_changes),
+            selectinload(Program.status_changes),
+        )
+    )
+    first_day = min(since, episode.start_date) if episode else since
+    sessions = list(
+        db.session.scalars(
+            sa.select(Session)
+            .where(Session.patient_id == patient.id, Session.local_date >= first_day)
+            .options(
+                selectinload(Session.exercises)
+                .selectinload(SessionExercise.program_item)
+                .selectinload(ProgramItem.exercise)
+            )
+            .order_by(Session.completed_at.desc())
+        )
+    )
+    check_ins = list(
+        db.session.scalars(
+            sa.select(CheckIn)
+            .where(CheckIn.patient_id == patient.id, CheckIn.local_date >= first_day)
+            .options(selectinload(CheckIn.red_flags))
+            .order_by(CheckIn.recorded_at.desc())
+        )
+    )
+    alerts = list(
+        db.session.scalars(
+            sa.select(Alert)
+            .where(Alert.patient_id == patient.id)
+            .order_by(Alert.created_at.desc())
+            .limit(50)
+        )
+    )
+    stage_changes = list(
+        db.session.scalars(
+            sa.select(StageChange)
+            .join(Program, Program.id == StageChange.program_id)
+            .where(Program.patient_id == patient.id)
+            .options(selectinload(StageChange.changed_by))
+            .order_by(StageChange.created_at.desc())
+        )
+    )
+    outcomes = list(
+        db.session.scalars(
+            sa.select(OutcomeResponse)
+            .where(OutcomeResponse.patient_id == patient.id)
+            .order_by(OutcomeResponse.recorded_at.desc())
+        )
+    )
+
+    policy = Policy.from_overrides(patient.clinic.policy_overrides or {})
+    readings = [Reading(s.local_date, s.pain_before) for s in sessions] + [
+        Reading(c.local_date, c.morning_pain) for c in check_ins if c.morning_pain is not None
     ]
+    base = baseline(readings, episode.start_date, patient.intake_pain, policy) if episode else None
+    now_pain = current(readings, today, policy)
+    change = pain_change(base, now_pain, policy)
+
+    chart_start = max(since, episode.start_date) if episode else since
+    shown = [s for s in sessions if s.local_date >= chart_start]
+    resting = sorted(
+        [(s.local_date, s.pain_before) for s in shown]
+        + [
+            (c.local_date, c.morning_pain)
+            for c in check_ins
+            if c.morning_pain is not None and c.local_date >= chart_start
+        ]
+    )
+    daily: dict[date, list[int]] = defaultdict(list)
+    for day, value in resting:
+        daily[day].append(value)
+    trend = [(day, sum(v) / len(v)) for day, v in sorted(daily.items())]
+    peaks = sorted((s.local_date, s.peak_pain) for s in shown if s.peak_pain is not None)
+    afters = sorted((s.local_date, s.pain_after) for s in shown if s.pain_after is not None)
+    mornings = sorted(
+        (c.local_date, c.morning_pain)
+        for c in check_ins
+        if c.morning_pain is not None and c.local_date >= chart_start
+    )
+    chart = pain_chart(
+        chart_start,
+        today,
+        [
+            ("Resting pain (daily mean)", "series-rest", trend),
+            ("Session peak", "series-peak", peaks),
+            ("Pain after session", "series-after", afters),
+            ("Morning check-in", "series-morning", mornings),
+        ],
+        float(base) if base is not None else None,
+    )
+    chart_rows = [
+        (d, "session, pain before", v)
+        for d, v in sorted((s.local_date, s.pain_before) for s in shown)
+    ]
+    chart_rows += [(d, "morning check-in", v) for d, v in mornings]
+    chart_rows.sort()
+
+    adherence = None
+    calendar: list[list[CalendarDay]] = []
+    if program is not None and episode is not None:
+        schedule = [
+            ScheduleChange(c.effective_date, tuple(c.weekdays)) for c in program.schedule_changes
+        ]
+        statuses = [StatusChange(c.local_date, c.status.value) for c in program.status_changes]
+        done = [s.local_date for s in sessions if s.completed]
+        adherence = adherence_14d(done, schedule, statuses, episode.start_date, today, policy)
+        calendar = _calendar(sessions, schedule, statuses, program.start_date, today)
+
+    return PatientDetail(
+        patient=patient,
+        program=program,
+        episode=episode,
+        today=today,
+        sessions=sessions,
+        check_ins=check_ins,
+        alerts=alerts,
+        stage_changes=stage_changes,
+        outcomes=outcomes,
+        chart=chart,
+        chart_rows=chart_rows,
+        baseline=base,
+        current=now_pain,
+        change=change,
+        adherence=adherence,
+        calendar=calendar,
+        summary=pain_sentence(
+            base, now_pain, change, episode.start_date if episode else None, today
+        ),
+    )
+
+
+def pain_sentence(
+    base: Fraction | None,
+    now_pain: Fraction | None,
+    change: PainChange,
+    start: date | None,
+    today: date,
+) -> str:
+    """Say the trend in one sentence, e.g. "Resting pain 6 → 4 over 3 weeks (improved)"."""
+    if base is None or now_pain is None or start is None:
+        return "Not enough pain ratings yet for a trend (3 in a week are needed)."
+    weeks = max(1, (today - start).days // 7)
+    status = {
+        "IMPROVED": "improved",
+        "WORSENED": "worse",
+        "NO_CHANGE": "no meaningful change",
+    }.get(change.status.value.upper(), "unknown")
+    return (
+        f"Resting pain {float(base):.1f} → {float(now_pain):.1f} over {weeks} "
+        f"week{'s' if weeks != 1 else ''} ({status})."
+    )
+
+
+def _calendar(
+    sessions: list[Session],
+    schedule: list[ScheduleChange],
+    statuses: list[StatusChange],
+    start: date,
+    today: date,
+) -> list[list[CalendarDay]]:
+    first = today - timedelta(days=today.weekday() + 7 * (CALENDAR_WEEKS - 1))
+    last = first + timedelta(days=7 * CALENDAR_WEEKS - 1)
+    scheduled = set(scheduled_days(schedule, statuses, first, last))
+    active = set(
+        scheduled_days(
+            [ScheduleChange(c.effective, tuple(range(7))) for c in schedule], statuses, first, last
+        )
+    )
+    by_day: dict[date, list[Session]] = defaultdict(list)
+    for s in sessions:
+        by_day[s.local_date].append(s)
+    weeks: list[list[CalendarDay]] = []
+    for w in range(CALENDAR_WEEKS):
+        row = []
+        for d in range(7):
+            day = first + timedelta(days=7 * w + d)
+            done = by_day.get(day, [])
+            if day < start:
+                state, text = "before", "before the program"
+            elif day > today:
+                state, text = (
+                    "future",
+                    "scheduled"
+                    if day.weekday() in (schedule[-1].weekdays if schedule else ())
+                    else "rest day",
+                )
+            elif any(s.completed for s in done):
+                state, text = "done", "session done"
+            elif done:
+                state, text = "partial", "session partly done"
+            elif day in scheduled:
+                state, text = ("missed", "missed") if day < today else ("due", "due today")
+            elif day not in active:
+                state, text = "paused", "paused"
+            else:
+                state, text = "rest", "rest day"
+            row.append(CalendarDay(day, state, f"{day:%a %d %b}: {text}"))
+        weeks.append(row)
+    return weeks

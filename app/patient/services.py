@@ -22,6 +22,7 @@ from app.auth.models import Clinic, User
 from app.auth.services import create_user, issue_invitation
 from app.clinical import red_flags
 from app.clinical.adherence import is_completed
+from app.clinical.pain import Reading, baseline
 from app.clinical.policy import Policy
 from app.clinical.traffic_light import Light, session_light
 from app.enums import CheckInKind, ItemStatus, ProgramStatus, Role
@@ -584,3 +585,156 @@ def _check_in_result(
         instruction=red_flags.instruction(check_in.red_flag_level),
         red_flags_due=red_flags_due(patient, now),
     )
+
+
+# ---------------------------------------------------------------------------- eased session
+
+# CLINICAL §7: a painful item is eased with its easier variant, or 30–50 % less volume.
+EASE_FACTOR = 0.6  # 40 % less, in the middle of the 30–50 % range
+EASE_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class EasedItem:
+    """How one program item is shown in the eased session."""
+
+    item: ProgramItem
+    exercise: Any  # the Exercise to show: the easier variant, or the item's own
+    dosage: dict[str, Any]  # the dosage to show, as DosageMixin.dosage() gives it
+    change: str  # "easier" | "less" | "" (unchanged)
+    note: str
+
+
+@dataclass(frozen=True)
+class EasedSession:
+    """The session to offer after a RED session or a FLARE, until the therapist decides."""
+
+    reason: str  # "red" | "flare"
+    message: str
+    items: tuple[EasedItem, ...]
+    suggest_previous_stage: int | None
+
+
+def _less_volume(dosage: dict[str, Any]) -> dict[str, Any]:
+    eased = dict(dosage)
+
+    def cut(value: int) -> int:
+        return max(1, round(value * EASE_FACTOR))
+
+    if eased.get("reps_per_set"):
+        eased["reps_per_set"] = [cut(r) for r in eased["reps_per_set"]]
+    elif eased.get("reps"):
+        eased["reps"] = cut(eased["reps"])
+    elif eased.get("duration_seconds"):
+        eased["duration_seconds"] = cut(eased["duration_seconds"])
+    elif eased.get("distance_m"):
+        eased["distance_m"] = cut(eased["distance_m"])
+    elif eased.get("sets", 1) > 1:
+        eased["sets"] = cut(eased["sets"])
+    return eased
+
+
+def eased_session(patient: Patient, program: Program, *, now: datetime) -> EasedSession | None:
+    """Return the eased session the player offers, or None for the session as prescribed.
+
+    CLINICAL §7: after a RED session each painful item is swapped for its easier variant (or
+    done with 30–50 % less volume) until the therapist decides; a FLARE (CLINICAL §5: ≥ 2 RED
+    sessions in 7 days, or a morning pain ≥ 8 and ≥ 2 above baseline) eases every item. A
+    therapist's stage change after the trigger is their decision and ends the easing. The
+    previous stage's session cannot be logged against this program's items, so after 2 RED
+    sessions every item is eased and the move back a stage is left to the therapist, who is
+    alerted (FLARE).
+    """
+    since = max(
+        now - EASE_WINDOW,
+        max(
+            (c.created_at for c in program.stage_changes),
+            default=local_midnight(program.start_date, patient.timezone),
+        ),
+    )
+    red = list(
+        db.session.scalars(
+            sa.select(Session)
+            .where(
+                Session.patient_id == patient.id,
+                Session.program_id == program.id,
+                Session.light == Light.RED,
+                Session.completed_at > since,
+            )
+            .order_by(Session.completed_at)
+        )
+    )
+    policy = policy_for(patient.clinic)
+    flare_morning = False
+    if not red:
+        flare_morning = _flare_morning(patient, program, since, now, policy)
+        if not flare_morning:
+            return None
+    painful: set[int] | None = set()  # None: every item
+    if len(red) >= 2 or flare_morning:
+        painful = None
+    else:
+        session = red[-1]
+        ceiling = max(policy.green_ceiling, session.pain_before)
+        for result in session.exercises:
+            if result.pain_during is not None and result.pain_during > ceiling:
+                painful.add(result.program_item_id)
+        if not painful:
+            painful = None  # the pain came after or next morning: no single item to blame
+    items = []
+    for item in program.items:
+        if painful is not None and item.id not in painful:
+            items.append(EasedItem(item, item.exercise, item.dosage(), "", ""))
+        elif item.exercise.easier is not None:
+            easier = item.exercise.easier
+            items.append(
+                EasedItem(item, easier, easier.dosage(), "easier", f"Easier: {easier.name}")
+            )
+        else:
+            note = item.exercise.easier_note or "Do about a third less than usual."
+            items.append(EasedItem(item, item.exercise, _less_volume(item.dosage()), "less", note))
+    flare = len(red) >= 2 or flare_morning
+    message = (
+        "Your back has had a rough week, so today's session is gentler. "
+        "Your therapist has been told and will decide what comes next."
+        if flare
+        else "Your last session was too much, so we've eased it off. Your therapist has been told."
+    )
+    previous = program.stage - 1 if len(red) >= 2 and program.stage > 1 else None
+    return EasedSession("flare" if flare else "red", message, tuple(items), previous)
+
+
+def _flare_morning(
+    patient: Patient, program: Program, since: datetime, now: datetime, policy: Policy
+) -> bool:
+    """CLINICAL §5 FLARE: a morning pain in the window ≥ 8 and ≥ 2 above the baseline."""
+    worst = db.session.scalar(
+        sa.select(sa.func.max(CheckIn.morning_pain)).where(
+            CheckIn.patient_id == patient.id,
+            CheckIn.recorded_at > since,
+            CheckIn.recorded_at <= now + CLOCK_SKEW,
+        )
+    )
+    if worst is None or worst < 8:
+        return False
+    start = program.episode.start_date
+    end = local_midnight(start + timedelta(days=policy.baseline_max_days), patient.timezone)
+    readings = [
+        Reading(day, value)
+        for day, value in db.session.execute(
+            sa.select(Session.local_date, Session.pain_before).where(
+                Session.patient_id == patient.id, Session.completed_at < end
+            )
+        )
+    ] + [
+        Reading(day, value)
+        for day, value in db.session.execute(
+            sa.select(CheckIn.local_date, CheckIn.morning_pain).where(
+                CheckIn.patient_id == patient.id,
+                CheckIn.recorded_at < end,
+                CheckIn.morning_pain.is_not(None),
+            )
+        )
+    ]
+    base = baseline(readings, start, patient.intake_pain, policy)
+    return base is not None and worst - base >= 2

@@ -1,19 +1,391 @@
-"""The patient's side: today's session."""
+"""The patient's side: today, the guided player, check-in, red-flag screen, progress, and the
+pieces that make it an installable offline app (manifest, service worker, offline page)."""
 
-from flask import Blueprint, abort, render_template
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_login import current_user
 
 from app.access import patient_required
+from app.clinical import red_flags
+from app.clinical.traffic_light import MESSAGES
 from app.db import utcnow
-from app.patient.queries import today_view
+from app.enums import CheckInKind, ProgramStatus
+from app.errors import Conflict, ValidationFailed
+from app.extensions import db
+from app.patient.forms import SELF_CARE_LABELS, CheckInForm, PlayerForm, SymptomForm
+from app.patient.models import Patient
+from app.patient.queries import (
+    current_program_of,
+    dose_of,
+    find_check_in,
+    find_session,
+    own_program,
+    player_view,
+    progress_view,
+    today_view,
+)
+from app.patient.services import (
+    CheckInReport,
+    ExerciseResult,
+    SessionReport,
+    log_session,
+    record_check_in,
+    red_flags_due,
+)
 
 bp = Blueprint("patient", __name__)
+
+# Static files the service worker keeps for offline use (STACK "Offline").
+SHELL_ASSETS = (
+    "css/app.css",
+    "css/patient.css",
+    "js/outbox.js",
+    "js/player.js",
+    "js/checkin.js",
+    "img/icon.svg",
+    "img/icon-192.png",
+)
+
+
+def _patient() -> Patient:
+    patient = current_user.patient
+    if patient is None:
+        abort(404)
+    return patient
+
+
+def _instruction_texts() -> dict[str, str]:
+    """The red-flag instructions, shown by JavaScript before (or without) the server's answer."""
+    return {level.value: text for level, text in red_flags.INSTRUCTIONS.items()}
+
+
+# ---------------------------------------------------------------------------- today
 
 
 @bp.route("/today")
 @patient_required
 def today():
-    patient = current_user.patient
-    if patient is None:
+    return render_template("patient/today.html", view=today_view(_patient(), utcnow()))
+
+
+# ---------------------------------------------------------------------------- player
+
+
+@bp.route("/session/<int:program_id>", methods=["GET", "POST"])
+@patient_required
+def player(program_id: int):
+    """Guide one session; without JavaScript it is one plain form that logs the session."""
+    patient = _patient()
+    now = utcnow()
+    program = own_program(patient, program_id)
+    if program is None:
         abort(404)
-    return render_template("patient/today.html", view=today_view(patient, utcnow()))
+    view = player_view(patient, program, now)
+    item_ids = [step.item.id for step in view.steps]
+    form = PlayerForm.for_items(
+        item_ids, client_id=str(uuid.uuid4()), started_at=now.isoformat(timespec="seconds")
+    )
+    active = program.status is ProgramStatus.ACTIVE
+    if active and item_ids and form.validate_on_submit():
+        stored = find_session(patient, form.client_id.data)
+        if stored is not None:  # the same form sent twice: one session
+            return redirect(url_for(".summary", program_id=program.id, client_id=stored.client_id))
+        try:
+            logged = log_session(patient, _session_report(form, program.id, item_ids, now), now=now)
+        except ValidationFailed as error:
+            db.session.rollback()
+            _show_session_errors(form, item_ids, error)
+        except Conflict:
+            db.session.rollback()
+            stored = find_session(patient, form.client_id.data)
+            if stored is None:
+                raise
+            return redirect(url_for(".summary", program_id=program.id, client_id=stored.client_id))
+        else:
+            db.session.commit()
+            return redirect(
+                url_for(".summary", program_id=program.id, client_id=logged.obj.client_id)
+            )
+    return render_template(
+        "patient/player.html",
+        view=view,
+        form=form,
+        active=active,
+        dose_of=dose_of,
+        instructions=_instruction_texts(),
+    )
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def _session_report(
+    form: PlayerForm, program_id: int, item_ids: list[int], now: datetime
+) -> SessionReport:
+    exercises = []
+    for item_id in item_ids:
+        sub = form[f"ex{item_id}"].form
+        exercises.append(
+            ExerciseResult(
+                program_item_id=item_id,
+                status=sub.status.data,
+                sets_done=sub.sets_done.data,
+                reps_done=sub.reps_done.data,
+                hold_seconds=sub.hold_seconds.data,
+                pain_during=sub.pain_during.data,
+                skip_reason=(sub.skip_reason.data or "").strip() or None,
+            )
+        )
+    started = _parse_time(form.started_at.data)
+    return SessionReport(
+        id=form.client_id.data,
+        program_id=program_id,
+        completed_at=now,
+        started_at=started if started and started <= now else None,
+        pain_before=form.pain_before.data,
+        pain_after=form.pain_after.data,
+        effort=form.effort.data,
+        notes=form.notes.data or "",
+        exercises=tuple(exercises),
+    )
+
+
+def _show_session_errors(form: PlayerForm, item_ids: list[int], error: ValidationFailed) -> None:
+    for name, message in error.errors.items():
+        if name.startswith("exercises["):
+            index = int(name[len("exercises[") : name.index("]")])
+            field_name = name.rsplit(".", 1)[-1]
+            sub = form[f"ex{item_ids[index]}"].form if index < len(item_ids) else None
+            target = getattr(sub, field_name, None) if sub else None
+        else:
+            target = getattr(form, name, None)
+        if target is not None:
+            target.errors = [*target.errors, message]
+        else:
+            flash(message, "error")
+
+
+@bp.route("/session/<int:program_id>/done/<client_id>")
+@patient_required
+def summary(program_id: int, client_id: str):
+    """Show a logged session with its traffic light and its message (CLINICAL §4)."""
+    patient = _patient()
+    session = find_session(patient, client_id)
+    if session is None or session.program_id != program_id:
+        abort(404)
+    return render_template(
+        "patient/summary.html",
+        session=session,
+        message=MESSAGES[session.light],
+        red_flags_due=red_flags_due(patient, utcnow()),
+    )
+
+
+# ---------------------------------------------------------------------------- check-in
+
+
+@bp.route("/checkin", methods=["GET", "POST"])
+@patient_required
+def checkin():
+    """Next-morning check-in, with the red-flag screen when it is due (CLINICAL §1, §6)."""
+    patient = _patient()
+    now = utcnow()
+    due = red_flags_due(patient, now)
+    form = CheckInForm(client_id=str(uuid.uuid4()), asked=" ".join(due))
+    if form.validate_on_submit():
+        report = CheckInReport(
+            id=form.client_id.data,
+            recorded_at=now,
+            morning_pain=form.morning_pain.data,
+            red_flags=form.answered(),
+            self_care=tuple(form.self_care.data or ()),
+        )
+        return _record(patient, form, report, now, "patient/checkin.html")
+    return render_template(
+        "patient/checkin.html",
+        form=form,
+        program=current_program_of(patient),
+        instructions=_instruction_texts(),
+        self_care_labels=SELF_CARE_LABELS,
+    )
+
+
+@bp.route("/checkin/symptom", methods=["GET", "POST"])
+@patient_required
+def symptom():
+    """ "I have a new symptom": the red-flag screen at any time (CLINICAL §6)."""
+    patient = _patient()
+    now = utcnow()
+    form = SymptomForm(client_id=str(uuid.uuid4()), asked=" ".join(red_flags.WEEKLY_IDS))
+    if form.validate_on_submit():
+        report = CheckInReport(
+            id=form.client_id.data,
+            recorded_at=now,
+            red_flags=form.answered(),
+            kind=CheckInKind.SYMPTOM,
+        )
+        return _record(patient, form, report, now, "patient/symptom.html")
+    return render_template("patient/symptom.html", form=form, instructions=_instruction_texts())
+
+
+def _record(patient: Patient, form, report: CheckInReport, now: datetime, template: str):  # type: ignore[no-untyped-def]
+    stored = find_check_in(patient, report.id)
+    if stored is None:
+        try:
+            result = record_check_in(patient, report, now=now)
+        except ValidationFailed as error:
+            db.session.rollback()
+            for name, message in error.errors.items():
+                target = getattr(form, name, None)
+                if target is not None:
+                    target.errors = [*target.errors, message]
+                else:
+                    flash(message, "error")
+            return render_template(
+                template,
+                form=form,
+                program=current_program_of(patient),
+                instructions=_instruction_texts(),
+                self_care_labels=SELF_CARE_LABELS,
+            )
+        except Conflict:
+            db.session.rollback()
+            stored = find_check_in(patient, report.id)
+            if stored is None:
+                raise
+        else:
+            db.session.commit()
+            stored = result.check_in
+    return redirect(url_for(".checkin_result", client_id=stored.client_id))
+
+
+@bp.route("/checkin/done/<client_id>")
+@patient_required
+def checkin_result(client_id: str):
+    """Show what to do after a check-in: the red-flag instruction at its level (CLINICAL §6)."""
+    patient = _patient()
+    check_in = find_check_in(patient, client_id)
+    if check_in is None:
+        abort(404)
+    instruction = red_flags.instruction(check_in.red_flag_level)
+    return render_template(
+        "patient/checkin_result.html",
+        check_in=check_in,
+        instruction=instruction,
+        program=current_program_of(patient),
+    )
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+@bp.route("/progress")
+@patient_required
+def progress():
+    return render_template("patient/progress.html", view=progress_view(_patient(), utcnow()))
+
+
+# ---------------------------------------------------------------------------- offline app
+
+
+@cache
+def _asset_version(static_folder: str, debug: bool) -> str:
+    digest = hashlib.sha256()
+    for name in SHELL_ASSETS:
+        path = Path(static_folder) / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def asset_version() -> str:
+    version = _asset_version(current_app.static_folder or "", current_app.debug)
+    if current_app.debug or current_app.testing:
+        _asset_version.cache_clear()  # files change while developing
+    return version
+
+
+@bp.route("/offline")
+def offline():
+    """The app shell the service worker shows when the network is gone: no personal data."""
+    return render_template(
+        "patient/offline.html",
+        instructions=_instruction_texts(),
+        questions=[red_flags.BY_ID[q] for q in red_flags.WEEKLY_IDS],
+    )
+
+
+@bp.route("/sw.js")
+def service_worker() -> Response:
+    """Serve the service worker from the site root so its scope covers every patient page."""
+    body = render_template(
+        "patient/sw.js",
+        version=asset_version(),
+        assets=[url_for("static", filename=name) for name in SHELL_ASSETS],
+        offline_url=url_for(".offline"),
+        manifest_url=url_for(".manifest"),
+    )
+    response = Response(body, mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/manifest.webmanifest")
+def manifest() -> Response:
+    """The web app manifest (STACK "Offline"): installable, opens on /today."""
+    icon = url_for("static", filename="img/icon.svg")
+    body = {
+        "name": "Homestretch",
+        "short_name": "Homestretch",
+        "description": "Your home exercises for low back pain, one guided session at a time.",
+        "start_url": url_for(".today"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f7f7f5",
+        "theme_color": "#0b5cad",
+        "icons": [
+            {
+                "src": url_for("static", filename="img/icon-192.png"),
+                "sizes": "192x192",
+                "type": "image/png",
+            },
+            {
+                "src": url_for("static", filename="img/icon-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+            },
+            {
+                "src": url_for("static", filename="img/icon-maskable.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
+            {"src": icon, "sizes": "any", "type": "image/svg+xml"},
+        ],
+    }
+    response = current_app.json.response(body)
+    response.mimetype = "application/manifest+json"
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -73,10 +73,10 @@ def _load(data: dict[str, Any], now: datetime) -> tuple[int, int]:
         exercise = existing[entry["slug"]]
         easier_id = existing[entry["easier"]].id if entry.get("easier") else None
         harder_id = existing[entry["harder"]].id if entry.get("harder") else None
-        if exercise.easier_id != easier_id:
+        if (exercise.easier_id, exercise.harder_id) != (easier_id, harder_id):
             exercise.easier_id = easier_id
-        if exercise.harder_id != harder_id:
             exercise.harder_id = harder_id
+            exercise.updated_at = now
 
     spec = data["template"]
     template = db.session.scalar(

@@ -121,15 +121,13 @@ class Exercise(DosageMixin, db.Model):
     illustration: Mapped[str | None] = mapped_column(sa.String(200))
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Set by the services with their `now` (no onupdate: replays must keep their own times).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    # post_update: variants link both ways (A easier → B, B harder → A), a cycle in one flush.
-    easier: Mapped["Exercise | None"] = relationship(
-        remote_side=[id], foreign_keys=[easier_id], post_update=True
-    )
-    harder: Mapped["Exercise | None"] = relationship(
-        remote_side=[id], foreign_keys=[harder_id], post_update=True
-    )
+    # Variants link both ways (A easier → B, B harder → A); the content loader sets the ids
+    # after the rows exist, so one flush never holds a cycle.
+    easier: Mapped["Exercise | None"] = relationship(remote_side=[id], foreign_keys=[easier_id])
+    harder: Mapped["Exercise | None"] = relationship(remote_side=[id], foreign_keys=[harder_id])
 
     @property
     def built_in(self) -> bool:
@@ -208,6 +206,9 @@ class EpisodeOfCare(db.Model):
         sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
     )
     start_date: Mapped[date]
+    # Last day whose readings can count for the baseline (CLINICAL §2: days 1–14), kept as a
+    # column so timelines for many patients load in one portable query.
+    baseline_end: Mapped[date]
     ended_on: Mapped[date | None]
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -283,9 +284,15 @@ class ProgramItem(DosageMixin, db.Model):
     )
     exercise_id: Mapped[int] = mapped_column(sa.ForeignKey("exercises.id"))
     position: Mapped[int]
+    # When the item joined and left the program: a session counts the items in force then.
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     program: Mapped[Program] = relationship(overlaps="all_items,items")
+
+    def in_force_at(self, instant: datetime) -> bool:
+        return self.added_at <= instant and (self.removed_at is None or self.removed_at > instant)
+
     exercise: Mapped[Exercise] = relationship()
 
 

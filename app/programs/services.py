@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from app import audit
+from app.alerts.engine import patient_changed
 from app.auth.models import User
 from app.clinical.adherence import default_weekdays
-from app.enums import ProgramStatus, StageDirection
+from app.enums import ProgramStatus, Side, StageDirection
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.patient.models import Patient
 from app.programs.models import (
+    DOSAGE_FIELDS,
+    MAX_DISTANCE_M,
+    MAX_DURATION_SECONDS,
+    MAX_HOLD_SECONDS,
+    MAX_REPS,
+    MAX_REST_SECONDS,
+    MAX_SETS,
     EpisodeOfCare,
+    Exercise,
     Program,
     ProgramItem,
     ProgramStatusChange,
@@ -23,9 +33,11 @@ from app.programs.models import (
     ScheduleChange,
     StageChange,
 )
-from app.timeutil import local_date
+from app.timeutil import local_date, local_midnight
 
 MAX_REASON = 1000
+# CLINICAL §2: the baseline may extend to program day 14 (Policy.baseline_max_days default).
+BASELINE_MAX_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -68,27 +80,34 @@ def current_episode(patient: Patient) -> EpisodeOfCare | None:
     )
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _schedule(
     sessions_per_week: int | None, weekdays: tuple[int, ...] | None, fallback: int
 ) -> tuple[int, list[int]]:
-    errors: dict[str, str] = {}
+    if sessions_per_week is not None and (
+        not _is_int(sessions_per_week) or not 1 <= sessions_per_week <= 7
+    ):
+        raise ValidationFailed({"sessions_per_week": "Choose between 1 and 7 sessions a week."})
     if weekdays is not None:
-        days = sorted(set(weekdays))
-        if not days or any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
-            errors["weekdays"] = "Pick at least one weekday (0 = Monday … 6 = Sunday)."
-        elif len(days) != len(weekdays):
-            errors["weekdays"] = "Each weekday can be picked only once."
-        elif sessions_per_week is not None and sessions_per_week != len(days):
-            errors["weekdays"] = (
-                f"{sessions_per_week} sessions a week need {sessions_per_week} weekdays; "
-                f"{len(days)} were picked."
+        if not weekdays or any(not _is_int(d) or not 0 <= d <= 6 for d in weekdays):
+            raise ValidationFailed(
+                {"weekdays": "Pick at least one weekday (0 = Monday … 6 = Sunday)."}
             )
-        if errors:
-            raise ValidationFailed(errors)
+        days = sorted(set(weekdays))
+        if len(days) != len(weekdays):
+            raise ValidationFailed({"weekdays": "Each weekday can be picked only once."})
+        if sessions_per_week is not None and sessions_per_week != len(days):
+            raise ValidationFailed(
+                {
+                    "weekdays": f"{sessions_per_week} sessions a week need {sessions_per_week} "
+                    f"weekdays; {len(days)} were picked."
+                }
+            )
         return len(days), days
     per_week = fallback if sessions_per_week is None else sessions_per_week
-    if not isinstance(per_week, int) or not 1 <= per_week <= 7:
-        raise ValidationFailed({"sessions_per_week": "Choose between 1 and 7 sessions a week."})
     return per_week, list(default_weekdays(per_week))
 
 
@@ -103,7 +122,7 @@ def assign_program(
     template = find_template(assignment.template, patient.clinic_id)
     if template is None:
         raise ValidationFailed({"template": f"There is no routine called {assignment.template!r}."})
-    stage = template.stage(assignment.stage) if isinstance(assignment.stage, int) else None
+    stage = template.stage(assignment.stage) if _is_int(assignment.stage) else None
     if stage is None:
         numbers = ", ".join(str(s.number) for s in template.stages)
         raise ValidationFailed({"stage": f"Choose one of the stages {numbers}."})
@@ -126,10 +145,16 @@ def assign_program(
         episode = None
     if episode is None:
         episode = EpisodeOfCare(
-            patient=patient, start_date=start, created_by_id=by.id if by else None, created_at=now
+            patient=patient,
+            start_date=start,
+            baseline_end=start + timedelta(days=BASELINE_MAX_DAYS - 1),
+            created_by_id=by.id if by else None,
+            created_at=now,
         )
         db.session.add(episode)
 
+    # A program may start on an earlier day; its items count from that day's local midnight.
+    since = min(now, local_midnight(start, patient.timezone))
     program = Program(
         patient=patient,
         episode=episode,
@@ -147,7 +172,9 @@ def assign_program(
     for position, link in enumerate(stage.default_exercises, start=1):
         exercise = link.exercise
         program.all_items.append(
-            ProgramItem(exercise=exercise, position=position, **exercise.copy_dosage())
+            ProgramItem(
+                exercise=exercise, position=position, added_at=since, **exercise.copy_dosage()
+            )
         )
     program.stage_changes.append(
         StageChange(
@@ -188,6 +215,7 @@ def assign_program(
         details={"template": template.slug, "stage": stage.number, "weekdays": weekdays},
         now=now,
     )
+    patient_changed([patient.id], now)
     return program
 
 
@@ -199,6 +227,7 @@ def end_program(program: Program, *, by: User | None, now: datetime, reason: str
 def _set_status(
     program: Program, status: ProgramStatus, *, by: User | None, now: datetime, reason: str
 ) -> None:
+    """Change the status with a history row; assign_program refreshes the summary itself."""
     program.status = status
     program.status_changes.append(
         ProgramStatusChange(
@@ -225,6 +254,7 @@ def pause_program(program: Program, *, by: User | None, now: datetime, reason: s
         details={"reason": reason},
         now=now,
     )
+    patient_changed([program.patient_id], now)
 
 
 def suspend_program(program: Program, *, now: datetime, reason: str) -> None:
@@ -240,6 +270,7 @@ def suspend_program(program: Program, *, now: datetime, reason: str) -> None:
         details={"reason": reason},
         now=now,
     )
+    patient_changed([program.patient_id], now)
 
 
 def resume_program(program: Program, *, by: User, now: datetime, reason: str = "") -> None:
@@ -256,6 +287,7 @@ def resume_program(program: Program, *, by: User, now: datetime, reason: str = "
         details={"reason": reason},
         now=now,
     )
+    patient_changed([program.patient_id], now)
 
 
 def change_stage(
@@ -263,7 +295,7 @@ def change_stage(
 ) -> StageChange:
     """Advance or regress a program to another stage's default session, with a reason."""
     template = program.template
-    stage = template.stage(to_stage) if template and isinstance(to_stage, int) else None
+    stage = template.stage(to_stage) if template and _is_int(to_stage) else None
     errors: dict[str, str] = {}
     if stage is None:
         errors["stage"] = "Choose one of the stages of this routine."
@@ -286,6 +318,7 @@ def change_stage(
             ProgramItem(
                 exercise=link.exercise,
                 position=next_position + offset,
+                added_at=now,
                 **link.exercise.copy_dosage(),
             )
         )
@@ -312,4 +345,211 @@ def change_stage(
         details={"from": change.from_stage, "to": to_stage, "reason": change.reason},
         now=now,
     )
+    patient_changed([program.patient_id], now)
+    return change
+
+
+# ---------------------------------------------------------------------------- dosage and items
+
+DOSAGE_LIMITS = {
+    "sets": (1, MAX_SETS),
+    "reps": (1, MAX_REPS),
+    "hold_seconds": (1, MAX_HOLD_SECONDS),
+    "duration_seconds": (1, MAX_DURATION_SECONDS),
+    "distance_m": (1, MAX_DISTANCE_M),
+    "rest_seconds": (0, MAX_REST_SECONDS),
+}
+UNITS = {
+    "sets": "sets",
+    "reps": "repetitions",
+    "hold_seconds": "seconds",
+    "duration_seconds": "seconds",
+    "distance_m": "metres",
+    "rest_seconds": "seconds",
+}
+AMOUNT_FIELDS = ("reps", "reps_per_set", "hold_seconds", "duration_seconds", "distance_m")
+
+
+def check_dosage(dosage: dict[str, Any]) -> dict[str, Any]:
+    """Validate a complete dosage (DESIGN §2 fields); return it normalised or raise."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for name, (low, high) in DOSAGE_LIMITS.items():
+        value = dosage.get(name)
+        if value is None:
+            if name in ("sets", "rest_seconds"):
+                errors[name] = f"Give the number of {UNITS[name]}."
+            clean[name] = None
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            errors[name] = f"Use a whole number from {low} to {high} {UNITS[name]}."
+        clean[name] = value
+    pyramid = dosage.get("reps_per_set")
+    if pyramid in (None, [], ()):
+        clean["reps_per_set"] = None
+    elif not isinstance(pyramid, list | tuple) or not all(
+        isinstance(r, int) and not isinstance(r, bool) and 1 <= r <= MAX_REPS for r in pyramid
+    ):
+        errors["reps_per_set"] = f"List whole numbers of repetitions from 1 to {MAX_REPS}."
+    elif len(pyramid) > MAX_SETS:
+        errors["reps_per_set"] = f"Use at most {MAX_SETS} sets."
+    else:
+        clean["reps_per_set"] = list(pyramid)
+        if "sets" not in errors:
+            clean["sets"] = len(pyramid)
+        if clean.get("reps") is not None:
+            errors["reps"] = "Give either repetitions or repetitions per set, not both."
+    try:
+        clean["side"] = Side(dosage.get("side") or Side.BOTH.value)
+    except ValueError:
+        errors["side"] = "Choose left, right, both or alternating."
+    load = (dosage.get("load") or "").strip()
+    if len(load) > 80:
+        errors["load"] = "Keep the load note under 80 characters."
+    clean["load"] = load or None
+    if not errors and all(clean.get(name) in (None, []) for name in AMOUNT_FIELDS):
+        errors["reps"] = "Give repetitions, a hold, a duration or a distance."
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+def update_item_dosage(
+    item: ProgramItem, changes: dict[str, Any], *, by: User, now: datetime
+) -> ProgramItem:
+    """Change some dosage fields of an item; the others keep their values."""
+    if item.removed_at is not None or item.program.status is ProgramStatus.ENDED:
+        raise ValidationFailed({"item": "This exercise is no longer part of an active program."})
+    unknown = set(changes) - set(DOSAGE_FIELDS)
+    if unknown:
+        raise ValidationFailed(dict.fromkeys(sorted(unknown), "Not a dosage field."))
+    current = {field: getattr(item, field) for field in DOSAGE_FIELDS}
+    current["side"] = item.side.value
+    merged = {**current, **changes}
+    if "reps_per_set" in changes and changes["reps_per_set"] and "reps" not in changes:
+        merged["reps"] = None
+    if "reps" in changes and changes["reps"] is not None and "reps_per_set" not in changes:
+        merged["reps_per_set"] = None
+    clean = check_dosage(merged)
+    before = item.dosage()
+    for field in DOSAGE_FIELDS:
+        setattr(item, field, clean[field])
+    db.session.flush()
+    audit.record(
+        "program.dosage",
+        actor=by,
+        patient=item.program.patient,
+        object_type="program_item",
+        object_id=item.id,
+        details={"before": before, "after": item.dosage()},
+        now=now,
+    )
+    return item
+
+
+def add_item(program: Program, exercise: Exercise, *, by: User, now: datetime) -> ProgramItem:
+    """Add a library exercise at the end of the program with its default dosage."""
+    if program.status is ProgramStatus.ENDED:
+        raise ValidationFailed({"program": "This program has ended."})
+    if exercise.archived_at is not None or exercise.clinic_id not in (
+        None,
+        program.patient.clinic_id,
+    ):
+        raise ValidationFailed({"exercise_id": "Choose an exercise from the library."})
+    position = max((i.position for i in program.all_items), default=0) + 1
+    item = ProgramItem(exercise=exercise, position=position, added_at=now, **exercise.copy_dosage())
+    program.all_items.append(item)
+    db.session.flush()
+    db.session.expire(program, ["items"])
+    audit.record(
+        "program.item_add",
+        actor=by,
+        patient=program.patient,
+        object_type="program_item",
+        object_id=item.id,
+        details={"exercise": exercise.slug},
+        now=now,
+    )
+    return item
+
+
+def remove_item(item: ProgramItem, *, by: User, now: datetime) -> None:
+    """Take an exercise out of the program; past sessions keep their results."""
+    program = item.program
+    if item.removed_at is not None:
+        return
+    if len(program.items) <= 1:
+        raise ValidationFailed({"item": "A program needs at least one exercise."})
+    item.removed_at = now
+    db.session.flush()
+    db.session.expire(program, ["items"])
+    audit.record(
+        "program.item_remove",
+        actor=by,
+        patient=program.patient,
+        object_type="program_item",
+        object_id=item.id,
+        now=now,
+    )
+
+
+def move_item(item: ProgramItem, offset: int, *, by: User, now: datetime) -> None:
+    """Move an exercise up (-1) or down (+1) in the session order."""
+    items = list(item.program.items)
+    index = items.index(item)
+    target = index + offset
+    if offset not in (-1, 1) or not 0 <= target < len(items):
+        return
+    other = items[target]
+    item.position, other.position = other.position, item.position
+    db.session.flush()
+    db.session.expire(item.program, ["items"])
+    audit.record(
+        "program.item_move",
+        actor=by,
+        patient=item.program.patient,
+        object_type="program_item",
+        object_id=item.id,
+        details={"offset": offset},
+        now=now,
+    )
+
+
+def change_schedule(
+    program: Program,
+    *,
+    sessions_per_week: int | None,
+    weekdays: tuple[int, ...] | None,
+    effective: date | None,
+    by: User,
+    now: datetime,
+) -> ScheduleChange:
+    """Change sessions per week and weekdays from a date on (kept as history, CLINICAL §3)."""
+    per_week, days = _schedule(sessions_per_week, weekdays, program.sessions_per_week)
+    today = local_date(now, program.patient.timezone)
+    effective = effective or today
+    if effective < today:
+        raise ValidationFailed({"effective_date": "A schedule change cannot start in the past."})
+    change = ScheduleChange(
+        sessions_per_week=per_week,
+        weekdays=days,
+        effective_date=effective,
+        changed_by_id=by.id,
+        created_at=now,
+    )
+    program.schedule_changes.append(change)
+    # The program holds the latest plan; the history says from which day each one counts.
+    program.sessions_per_week = per_week
+    program.weekdays = days
+    db.session.flush()
+    audit.record(
+        "program.schedule",
+        actor=by,
+        patient=program.patient,
+        object_type="program",
+        object_id=program.id,
+        details={"weekdays": days, "effective": effective.isoformat()},
+        now=now,
+    )
+    patient_changed([program.patient_id], now)
     return change

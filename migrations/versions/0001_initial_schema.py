@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 03:17:28.107921
+Create Date: 2026-11-29
 
 """
 from alembic import op
@@ -266,6 +266,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('patient_id', sa.Integer(), nullable=False),
     sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('baseline_end', sa.Date(), nullable=False),
     sa.Column('ended_on', sa.Date(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -276,6 +277,28 @@ def upgrade():
     with op.batch_alter_table('episodes_of_care', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_episodes_of_care_patient_id'), ['patient_id'], unique=False)
 
+    op.create_table('patient_summaries',
+    sa.Column('patient_id', sa.Integer(), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('refreshed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('episode_start', sa.Date(), nullable=True),
+    sa.Column('stage', sa.Integer(), nullable=True),
+    sa.Column('program_status', sa.String(length=12), nullable=False),
+    sa.Column('adherence', sa.Numeric(precision=5, scale=4), nullable=True),
+    sa.Column('adherence_completed', sa.Integer(), nullable=False),
+    sa.Column('adherence_scheduled', sa.Integer(), nullable=False),
+    sa.Column('baseline', sa.Numeric(precision=4, scale=2), nullable=True),
+    sa.Column('current', sa.Numeric(precision=4, scale=2), nullable=True),
+    sa.Column('pain_status', sa.String(length=10), nullable=False),
+    sa.Column('partial_adherence', sa.Boolean(), nullable=False),
+    sa.Column('last_activity_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('data_days', sa.Integer(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=True),
+    sa.Column('period_end', sa.Date(), nullable=True),
+    sa.Column('trend', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_patient_summaries_patient_id_patients'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('patient_id', name=op.f('pk_patient_summaries'))
+    )
     op.create_table('template_stage_exercises',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('stage_id', sa.Integer(), nullable=False),
@@ -338,7 +361,7 @@ def upgrade():
     sa.Column('patient_id', sa.Integer(), nullable=False),
     sa.Column('question', sa.String(length=4), nullable=False),
     sa.Column('answer', sa.Boolean(), nullable=False),
-    sa.CheckConstraint("question IN ('RF1','RF2','RF3','RF4','RF5','RF6','RF7','RF8','RF9','RF10','RF11','RF12')", name=op.f('ck_red_flag_answers_question_known')),
+    sa.CheckConstraint("question IN ('RF1', 'RF2', 'RF3', 'RF4', 'RF5', 'RF6', 'RF7', 'RF8', 'RF9', 'RF10', 'RF11', 'RF12')", name=op.f('ck_red_flag_answers_question_known')),
     sa.ForeignKeyConstraint(['check_in_id'], ['check_ins.id'], name=op.f('fk_red_flag_answers_check_in_id_check_ins'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_red_flag_answers_patient_id_patients'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_red_flag_answers')),
@@ -369,6 +392,7 @@ def upgrade():
     sa.Column('program_id', sa.Integer(), nullable=False),
     sa.Column('exercise_id', sa.Integer(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('added_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('removed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('sets', sa.Integer(), nullable=False),
     sa.Column('reps', sa.Integer(), nullable=True),
@@ -554,6 +578,7 @@ def downgrade():
 
     op.drop_table('outcome_responses')
     op.drop_table('template_stage_exercises')
+    op.drop_table('patient_summaries')
     with op.batch_alter_table('episodes_of_care', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_episodes_of_care_patient_id'))
 

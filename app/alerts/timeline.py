@@ -1,0 +1,196 @@
+"""Load patients' bounded timelines in batches for the pure rules (STACK "Timelines in batches").
+
+The rules need the episode's first 14 days (the baseline) and the last 31 local days; loading
+exactly those rows for many patients in a fixed number of queries keeps the cost of a log, a
+caseload refresh and a sweep independent of how long a patient's history is.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from app.alerts.rules import CheckInFact, SessionFact, Timeline
+from app.auth.models import User
+from app.clinical.adherence import ScheduleChange as ScheduleFact
+from app.clinical.adherence import StatusChange as StatusFact
+from app.extensions import db
+from app.patient.models import CheckIn, Patient, RedFlagAnswer, Session
+from app.programs.models import EpisodeOfCare, Program, ProgramStatusChange, ScheduleChange
+from app.timeutil import local_date
+
+RECENT_DAYS = 31
+BATCH = 500
+
+
+def load_timelines(patient_ids: Iterable[int], now: datetime) -> dict[int, Timeline]:
+    """Return the timeline of each patient, in batches of a few queries each."""
+    ids = list(dict.fromkeys(patient_ids))
+    timelines: dict[int, Timeline] = {}
+    for start in range(0, len(ids), BATCH):
+        timelines.update(_load_batch(ids[start : start + BATCH], now))
+    return timelines
+
+
+def _load_batch(ids: Sequence[int], now: datetime) -> dict[int, Timeline]:
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(
+            Patient.id,
+            Patient.timezone,
+            Patient.intake_pain,
+            User.last_login_at,
+            EpisodeOfCare.id.label("episode_id"),
+            EpisodeOfCare.start_date,
+            EpisodeOfCare.baseline_end,
+            Program.id.label("program_id"),
+            Program.stage,
+            Program.stage_started_on,
+            Program.status,
+        )
+        .join(User, User.id == Patient.user_id)
+        .outerjoin(
+            EpisodeOfCare,
+            sa.and_(EpisodeOfCare.patient_id == Patient.id, EpisodeOfCare.ended_on.is_(None)),
+        )
+        .outerjoin(
+            Program,
+            sa.and_(
+                Program.episode_id == EpisodeOfCare.id,
+                Program.status != "ended",
+            ),
+        )
+        .where(Patient.id.in_(ids))
+    ).all()
+    todays = {row.id: local_date(now, row.timezone) for row in rows}
+    if not todays:
+        return {}
+    recent_from = min(todays.values()) - timedelta(days=RECENT_DAYS)
+    episode_ids = [row.episode_id for row in rows if row.episode_id is not None]
+
+    in_window = sa.or_(
+        Session.local_date >= recent_from,
+        sa.and_(
+            Session.local_date >= EpisodeOfCare.start_date,
+            Session.local_date <= EpisodeOfCare.baseline_end,
+        ),
+    )
+    sessions: dict[int, list[SessionFact]] = defaultdict(list)
+    for s in db.session.execute(
+        sa.select(
+            Session.id,
+            Session.patient_id,
+            Session.local_date,
+            Session.completed,
+            Session.light,
+            Session.effort,
+            Session.pain_before,
+            Session.stage,
+        )
+        .outerjoin(
+            EpisodeOfCare,
+            sa.and_(
+                EpisodeOfCare.patient_id == Session.patient_id, EpisodeOfCare.ended_on.is_(None)
+            ),
+        )
+        .where(Session.patient_id.in_(ids), in_window)
+        .order_by(Session.completed_at, Session.id)
+    ):
+        sessions[s.patient_id].append(
+            SessionFact(s.id, s.local_date, s.completed, s.light, s.effort, s.pain_before, s.stage)
+        )
+
+    check_in_window = sa.or_(
+        CheckIn.local_date >= recent_from,
+        sa.and_(
+            CheckIn.local_date >= EpisodeOfCare.start_date,
+            CheckIn.local_date <= EpisodeOfCare.baseline_end,
+        ),
+    )
+    check_in_rows = db.session.execute(
+        sa.select(
+            CheckIn.id,
+            CheckIn.patient_id,
+            CheckIn.local_date,
+            CheckIn.morning_pain,
+            CheckIn.red_flag_level,
+        )
+        .outerjoin(
+            EpisodeOfCare,
+            sa.and_(
+                EpisodeOfCare.patient_id == CheckIn.patient_id, EpisodeOfCare.ended_on.is_(None)
+            ),
+        )
+        .where(CheckIn.patient_id.in_(ids), check_in_window)
+        .order_by(CheckIn.recorded_at, CheckIn.id)
+    ).all()
+    flagged = [row.id for row in check_in_rows if row.red_flag_level != "none"]
+    yes: dict[int, list[str]] = defaultdict(list)
+    if flagged:
+        for answer in db.session.execute(
+            sa.select(RedFlagAnswer.check_in_id, RedFlagAnswer.question)
+            .where(RedFlagAnswer.check_in_id.in_(flagged), RedFlagAnswer.answer.is_(True))
+            .order_by(RedFlagAnswer.id)
+        ):
+            yes[answer.check_in_id].append(answer.question)
+    check_ins: dict[int, list[CheckInFact]] = defaultdict(list)
+    for c in check_in_rows:
+        check_ins[c.patient_id].append(
+            CheckInFact(c.id, c.local_date, c.morning_pain, c.red_flag_level, tuple(yes[c.id]))
+        )
+
+    schedules: dict[int, list[ScheduleFact]] = defaultdict(list)
+    statuses: dict[int, list[StatusFact]] = defaultdict(list)
+    if episode_ids:
+        program_episode = sa.select(Program.id, Program.patient_id).where(
+            Program.episode_id.in_(episode_ids)
+        )
+        owner = {row.id: row.patient_id for row in db.session.execute(program_episode)}
+        for change in db.session.execute(
+            sa.select(
+                ScheduleChange.program_id, ScheduleChange.effective_date, ScheduleChange.weekdays
+            )
+            .where(ScheduleChange.program_id.in_(owner))
+            .order_by(ScheduleChange.effective_date, ScheduleChange.created_at, ScheduleChange.id)
+        ):
+            schedules[owner[change.program_id]].append(
+                ScheduleFact(change.effective_date, tuple(change.weekdays))
+            )
+        for change in db.session.execute(
+            sa.select(
+                ProgramStatusChange.program_id,
+                ProgramStatusChange.local_date,
+                ProgramStatusChange.status,
+            )
+            .where(ProgramStatusChange.program_id.in_(owner))
+            .order_by(
+                ProgramStatusChange.local_date,
+                ProgramStatusChange.created_at,
+                ProgramStatusChange.id,
+            )
+        ):
+            statuses[owner[change.program_id]].append(
+                StatusFact(change.local_date, str(change.status.value))
+            )
+
+    return {
+        row.id: Timeline(
+            patient_id=row.id,
+            timezone=row.timezone,
+            episode_start=row.start_date,
+            intake_pain=row.intake_pain,
+            stage=row.stage,
+            stage_started_on=row.stage_started_on,
+            program_status=row.status.value if row.status is not None else "none",
+            schedule=tuple(schedules[row.id]),
+            statuses=tuple(statuses[row.id]),
+            sessions=tuple(sessions[row.id]),
+            check_ins=tuple(check_ins[row.id]),
+            has_logged_in=row.last_login_at is not None,
+        )
+        for row in rows
+    }

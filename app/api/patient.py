@@ -1,0 +1,347 @@
+"""The patient's JSON API (DESIGN §4): today, sessions and check-ins, idempotent by client id."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from flask import Response
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from app.api import bp
+from app.api.core import ApiError, api_roles, json_response, operation, parse_body
+from app.clinical import red_flags
+from app.clinical.traffic_light import MESSAGES
+from app.db import utcnow
+from app.enums import CheckInKind, Role
+from app.extensions import db
+from app.patient.models import CheckIn, Patient, Session
+from app.patient.queries import today_view
+from app.patient.services import (
+    MAX_NOTES,
+    MAX_SKIP_REASON,
+    CheckInReport,
+    ExerciseResult,
+    SessionReport,
+    log_session,
+    record_check_in,
+)
+
+Pain = Annotated[StrictInt, Field(ge=0, le=10, description="0–10 NPRS: 0 none … 10 worst")]
+Count = Annotated[StrictInt, Field(ge=0, le=1000)]
+TAGS = ("patient",)
+RedFlagId = Literal[red_flags.QUESTION_IDS]  # type: ignore[valid-type]
+SelfCare = Literal["ice", "heat", "medication", "walking", "other"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------------------- requests
+
+
+class ExerciseResultIn(Strict):
+    program_item_id: StrictInt
+    status: Literal["done", "partial", "skipped"]
+    sets_done: Count | None = None
+    reps_done: Count | None = None
+    hold_seconds: Count | None = None
+    pain_during: Pain | None = None
+    skip_reason: Annotated[str, Field(max_length=MAX_SKIP_REASON)] | None = None
+
+
+class SessionIn(Strict):
+    """A performed session. Times carry their UTC offset; up to 15 min ahead is accepted."""
+
+    id: uuid.UUID = Field(description="The phone's UUID for this session (idempotency key)")
+    program_id: StrictInt
+    started_at: AwareDatetime | None = None
+    completed_at: AwareDatetime
+    pain_before: Pain
+    pain_after: Pain | None = None
+    effort: Annotated[StrictInt, Field(ge=0, le=10)] | None = None
+    exercises: Annotated[list[ExerciseResultIn], Field(min_length=1)]
+    notes: Annotated[str, Field(max_length=MAX_NOTES)] = ""
+
+
+class CheckInIn(Strict):
+    """Next-morning pain, red-flag answers (only those asked) and self-care."""
+
+    id: uuid.UUID = Field(description="The phone's UUID for this check-in (idempotency key)")
+    recorded_at: AwareDatetime
+    morning_pain: Pain | None = None
+    red_flags: dict[RedFlagId, StrictBool] = Field(default_factory=dict)
+    self_care: list[SelfCare] = Field(default_factory=list)
+    kind: Literal["morning", "symptom"] = "morning"
+
+
+# ---------------------------------------------------------------------------- answers
+
+
+class ExerciseOut(BaseModel):
+    slug: str
+    name: str
+    steps: list[str]
+    cues: list[str]
+
+
+class TodayItemOut(BaseModel):
+    id: int
+    exercise: ExerciseOut
+    sets: int
+    reps: int | None
+    reps_per_set: list[int] | None
+    hold_seconds: int | None
+    duration_seconds: int | None
+    distance_m: int | None
+    rest_seconds: int
+    side: str
+    load: str | None
+
+
+class TodayOut(BaseModel):
+    program_id: int | None
+    stage: int | None
+    scheduled_today: bool
+    done_today: bool
+    status: Literal["active", "paused", "suspended", "none"]
+    red_flags_due: list[str]
+    items: list[TodayItemOut]
+
+
+class ExerciseResultOut(BaseModel):
+    program_item_id: int
+    exercise: str
+    status: str
+    sets_done: int | None
+    reps_done: int | None
+    hold_seconds: int | None
+    pain_during: int | None
+    skip_reason: str | None
+
+
+class SessionOut(BaseModel):
+    id: str
+    program_id: int
+    stage: int
+    local_date: date
+    started_at: datetime | None
+    completed_at: datetime
+    pain_before: int
+    pain_after: int | None
+    peak_pain: int | None
+    effort: int | None
+    notes: str
+    prescribed_items: int
+    completed_items: int
+    completed: bool
+    light: Literal["green", "amber", "red", "unknown"]
+    light_provisional: bool
+    light_message: str
+    exercises: list[ExerciseResultOut]
+
+
+class InstructionOut(BaseModel):
+    level: Literal["emergency", "urgent", "prompt", "none"]
+    text: str
+
+
+class CheckInOut(BaseModel):
+    id: str
+    kind: str
+    recorded_at: datetime
+    local_date: date
+    morning_pain: int | None
+    self_care: list[str]
+    red_flags: dict[str, bool]
+    instruction: InstructionOut
+    red_flags_due: list[str]
+
+
+class CsrfOut(BaseModel):
+    csrf_token: str
+
+
+# ---------------------------------------------------------------------------- endpoints
+
+
+def _patient() -> Patient:
+    patient = current_user.patient
+    if patient is None:
+        raise ApiError(404, "Not found", "There is no patient profile for this account.")
+    return patient
+
+
+@bp.route("/me/today")
+@operation(
+    "/me/today",
+    "GET",
+    "Today's session for the logged-in patient",
+    responses={200: ("Today's program, items and status", TodayOut)},
+    tags=TAGS,
+)
+@api_roles(Role.PATIENT)
+def me_today() -> Response:
+    view = today_view(_patient(), utcnow())
+    program = view.program
+    return json_response(
+        TodayOut(
+            program_id=program.id if program else None,
+            stage=program.stage if program else None,
+            scheduled_today=view.scheduled_today,
+            done_today=view.done_today,
+            status=view.status,  # type: ignore[arg-type]
+            red_flags_due=list(view.red_flags_due),
+            items=[
+                TodayItemOut(
+                    id=item.id,
+                    exercise=ExerciseOut(
+                        slug=item.exercise.slug,
+                        name=item.exercise.name,
+                        steps=list(item.exercise.steps or []),
+                        cues=list(item.exercise.cues or []),
+                    ),
+                    **item.dosage(),
+                )
+                for item in view.items
+            ]
+            if program
+            else [],
+        )
+    )
+
+
+def session_out(session: Session) -> SessionOut:
+    return SessionOut(
+        id=session.client_id,
+        program_id=session.program_id,
+        stage=session.stage,
+        local_date=session.local_date,
+        started_at=session.started_at,
+        completed_at=session.completed_at,
+        pain_before=session.pain_before,
+        pain_after=session.pain_after,
+        peak_pain=session.peak_pain,
+        effort=session.effort,
+        notes=session.notes,
+        prescribed_items=session.prescribed_items,
+        completed_items=session.completed_items,
+        completed=session.completed,
+        light=session.light.value,
+        light_provisional=session.light_provisional,
+        light_message=MESSAGES[session.light],
+        exercises=[
+            ExerciseResultOut(
+                program_item_id=result.program_item_id,
+                exercise=result.program_item.exercise.name,
+                status=result.status.value,
+                sets_done=result.sets_done,
+                reps_done=result.reps_done,
+                hold_seconds=result.hold_seconds,
+                pain_during=result.pain_during,
+                skip_reason=result.skip_reason,
+            )
+            for result in session.exercises
+        ],
+    )
+
+
+@bp.route("/sessions", methods=["POST"])
+@operation(
+    "/sessions",
+    "POST",
+    "Log a performed session (idempotent by its client id)",
+    request=SessionIn,
+    responses={
+        201: ("Stored; the answer is the session with its traffic light", SessionOut),
+        200: ("The same session was already stored: the stored one", SessionOut),
+        409: ("This id was already used for a different session", None),
+    },
+    tags=TAGS,
+)
+@api_roles(Role.PATIENT)
+def post_session() -> Response:
+    body, _raw = parse_body(SessionIn)
+    patient = _patient()
+    now = utcnow()
+    report = SessionReport(
+        id=str(body.id),
+        program_id=body.program_id,
+        completed_at=body.completed_at,
+        started_at=body.started_at,
+        pain_before=body.pain_before,
+        pain_after=body.pain_after,
+        effort=body.effort,
+        notes=body.notes,
+        exercises=tuple(ExerciseResult(**result.model_dump()) for result in body.exercises),
+    )
+    logged = log_session(patient, report, now=now)
+    answer = session_out(logged.obj)
+    db.session.commit()
+    return json_response(answer, 201 if logged.created else 200)
+
+
+def check_in_out(check_in: CheckIn, instruction: red_flags.Instruction, due: tuple) -> CheckInOut:
+    return CheckInOut(
+        id=check_in.client_id,
+        kind=check_in.kind.value,
+        recorded_at=check_in.recorded_at,
+        local_date=check_in.local_date,
+        morning_pain=check_in.morning_pain,
+        self_care=list(check_in.self_care or []),
+        red_flags=check_in.red_flag_answers(),
+        instruction=InstructionOut(level=instruction.level.value, text=instruction.text),
+        red_flags_due=list(due),
+    )
+
+
+@bp.route("/checkins", methods=["POST"])
+@operation(
+    "/checkins",
+    "POST",
+    "Record a check-in: morning pain, red flags, self-care (idempotent by its client id)",
+    request=CheckInIn,
+    responses={
+        201: ("Stored; what to tell the patient, and the questions due next", CheckInOut),
+        200: ("The same check-in was already stored", CheckInOut),
+        409: ("This id was already used for a different check-in", None),
+    },
+    tags=TAGS,
+)
+@api_roles(Role.PATIENT)
+def post_check_in() -> Response:
+    body, _raw = parse_body(CheckInIn)
+    patient = _patient()
+    now = utcnow()
+    result = record_check_in(
+        patient,
+        CheckInReport(
+            id=str(body.id),
+            recorded_at=body.recorded_at,
+            morning_pain=body.morning_pain,
+            red_flags=dict(body.red_flags),
+            self_care=tuple(body.self_care),
+            kind=CheckInKind(body.kind),
+        ),
+        now=now,
+    )
+    answer = check_in_out(result.check_in, result.instruction, result.red_flags_due)
+    db.session.commit()
+    return json_response(answer, 201 if result.created else 200)
+
+
+@bp.route("/csrf")
+@operation(
+    "/csrf",
+    "GET",
+    "A fresh CSRF token, for replaying what waited on the phone",
+    responses={200: ("A token for the X-CSRFToken header", CsrfOut)},
+    tags=TAGS,
+)
+@api_roles(Role.PATIENT)
+def csrf_token() -> Response:
+    return json_response(CsrfOut(csrf_token=generate_csrf()))

@@ -1,0 +1,362 @@
+"""The therapist's JSON API (DESIGN §4): caseload, patients, programs — on the same services
+as the HTML pages. Objects outside the caller's scope are 404, never 403."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import sqlalchemy as sa
+from flask import Response
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from app.access import get_patient_or_404, get_program_or_404
+from app.api import bp
+from app.api.core import ApiError, api_roles, json_response, operation, parse_body
+from app.auth.models import User
+from app.caseload.queries import caseload
+from app.db import utcnow
+from app.enums import Role
+from app.extensions import db
+from app.links import invitation_url
+from app.patient.services import NewPatient, create_patient
+from app.programs.models import Program, ProgramItem
+from app.programs.services import (
+    Assignment,
+    assign_program,
+    change_stage,
+    resume_program,
+    update_item_dosage,
+)
+
+CLINICIANS = (Role.ADMIN, Role.THERAPIST)
+Pain = Annotated[StrictInt, Field(ge=0, le=10)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------------------- models
+
+
+class DataDaysOut(BaseModel):
+    days: int
+    period_start: date | None
+    period_end: date | None
+    needed_for_16: int
+
+
+class CaseloadPatient(BaseModel):
+    id: int
+    name: str
+    email: str | None
+    stage: int | None
+    program_day: int | None
+    adherence_14d: float | None = Field(description="0–1 over the last 14 days; null if unknown")
+    baseline: float | None
+    current: float | None
+    pain_status: Literal["IMPROVED", "NO_CHANGE", "WORSENED", "UNKNOWN"]
+    last_activity: datetime | None
+    data_days: DataDaysOut
+    open_alerts: dict[str, int] = Field(description="Open alerts counted by severity")
+
+
+class CaseloadOut(BaseModel):
+    patients: list[CaseloadPatient]
+
+
+class IntakeRedFlags(Strict):
+    RF9: StrictBool | None = None
+    RF12: StrictBool | None = None
+
+
+class PatientIn(Strict):
+    name: Annotated[StrictStr, Field(min_length=1, max_length=120)]
+    timezone: StrictStr = Field(description="IANA name, e.g. Europe/London")
+    email: Annotated[StrictStr, Field(max_length=254)] | None = None
+    intake_pain: Pain | None = None
+    goals: Annotated[StrictStr, Field(max_length=2000)] = ""
+    intake_red_flags: IntakeRedFlags = IntakeRedFlags()
+    therapist_email: StrictStr | None = Field(None, description="Admins only: the therapist")
+
+
+class PatientCreated(BaseModel):
+    id: int
+    invitation_url: str
+
+
+class ProgramIn(Strict):
+    template: StrictStr = Field(description="Template slug, e.g. low-back-core-stability")
+    stage: Annotated[StrictInt, Field(ge=1, le=4)]
+    sessions_per_week: Annotated[StrictInt, Field(ge=1, le=7)] = 5
+    weekdays: list[Annotated[StrictInt, Field(ge=0, le=6)]] | None = None
+    start_date: date | None = None
+    new_episode: StrictBool = False
+
+
+class ExerciseOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+
+
+class ItemOut(BaseModel):
+    id: int
+    position: int
+    exercise: ExerciseOut
+    sets: int
+    reps: int | None
+    reps_per_set: list[int] | None
+    hold_seconds: int | None
+    duration_seconds: int | None
+    distance_m: int | None
+    rest_seconds: int
+    side: str
+    load: str | None
+
+
+class ProgramOut(BaseModel):
+    id: int
+    patient_id: int
+    template: str | None
+    stage: int
+    status: str
+    sessions_per_week: int
+    weekdays: list[int]
+    start_date: date
+    episode_id: int
+    items: list[ItemOut]
+
+
+class DosageIn(Strict):
+    sets: Annotated[StrictInt, Field(ge=1, le=10)] | None = None
+    reps: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    reps_per_set: list[Annotated[StrictInt, Field(ge=1, le=100)]] | None = None
+    hold_seconds: Annotated[StrictInt, Field(ge=1, le=300)] | None = None
+    duration_seconds: Annotated[StrictInt, Field(ge=1, le=3600)] | None = None
+    distance_m: Annotated[StrictInt, Field(ge=1, le=2000)] | None = None
+    rest_seconds: Annotated[StrictInt, Field(ge=0, le=600)] | None = None
+    side: Literal["left", "right", "both", "alternating"] | None = None
+    load: Annotated[StrictStr, Field(max_length=80)] | None = None
+
+
+class StageIn(Strict):
+    stage: Annotated[StrictInt, Field(ge=1, le=4)]
+    reason: Annotated[StrictStr, Field(min_length=1, max_length=1000)]
+
+
+class ResumeIn(Strict):
+    reason: Annotated[StrictStr, Field(max_length=1000)] = ""
+
+
+def item_out(item: ProgramItem) -> ItemOut:
+    return ItemOut(
+        id=item.id,
+        position=item.position,
+        exercise=ExerciseOut(id=item.exercise.id, slug=item.exercise.slug, name=item.exercise.name),
+        **item.dosage(),
+    )
+
+
+def program_out(program: Program) -> ProgramOut:
+    db.session.refresh(program, ["items"])
+    return ProgramOut(
+        id=program.id,
+        patient_id=program.patient_id,
+        template=program.template.slug if program.template else None,
+        stage=program.stage,
+        status=program.status.value,
+        sessions_per_week=program.sessions_per_week,
+        weekdays=list(program.weekdays),
+        start_date=program.start_date,
+        episode_id=program.episode_id,
+        items=[item_out(item) for item in program.items],
+    )
+
+
+# ---------------------------------------------------------------------------- endpoints
+
+
+@bp.route("/caseload")
+@operation(
+    "/caseload",
+    "get",
+    "The caller's patients in priority order",
+    responses={200: ("Patients, those who need attention first", CaseloadOut)},
+    tags=("therapist",),
+)
+@api_roles(*CLINICIANS)
+def api_caseload() -> Response:
+    rows = caseload(current_user, utcnow())
+    return json_response(
+        CaseloadOut(
+            patients=[
+                CaseloadPatient(
+                    id=r.id,
+                    name=r.name,
+                    email=r.email,
+                    stage=r.stage,
+                    program_day=r.program_day,
+                    adherence_14d=float(r.adherence) if r.adherence is not None else None,
+                    baseline=float(r.baseline) if r.baseline is not None else None,
+                    current=float(r.current) if r.current is not None else None,
+                    pain_status=r.pain_status,
+                    last_activity=r.last_activity,
+                    data_days=DataDaysOut(
+                        days=r.data_days.days,
+                        period_start=r.data_days.period_start,
+                        period_end=r.data_days.period_end,
+                        needed_for_16=r.data_days.needed_for_16,
+                    ),
+                    open_alerts=r.open_alerts,
+                )
+                for r in rows
+            ]
+        )
+    )
+
+
+@bp.route("/patients", methods=["POST"])
+@operation(
+    "/patients",
+    "post",
+    "Create a patient and a single-use invitation",
+    request=PatientIn,
+    responses={201: ("Created", PatientCreated)},
+    tags=("therapist",),
+)
+@api_roles(*CLINICIANS)
+def api_create_patient() -> Response:
+    body, _ = parse_body(PatientIn)
+    therapist: User = current_user
+    if body.therapist_email:
+        if current_user.role is not Role.ADMIN:
+            raise ApiError(
+                422,
+                "Invalid fields",
+                "Only an admin assigns another therapist.",
+                {"therapist_email": "Leave this out; your patients are assigned to you."},
+            )
+        therapist = db.session.scalar(
+            sa.select(User).where(
+                User.email == body.therapist_email.strip().lower(),
+                User.clinic_id == current_user.clinic_id,
+                User.role.in_(CLINICIANS),
+            )
+        )
+        if therapist is None:
+            raise ApiError(
+                422,
+                "Invalid fields",
+                "No such therapist in your clinic.",
+                {"therapist_email": "No therapist of your clinic has this email."},
+            )
+    patient, token = create_patient(
+        current_user.clinic,
+        therapist,
+        NewPatient(
+            name=body.name,
+            timezone=body.timezone,
+            email=body.email,
+            intake_pain=body.intake_pain,
+            goals=body.goals,
+            intake_red_flags=body.intake_red_flags.model_dump(exclude_none=True),
+        ),
+        by=current_user,
+        now=utcnow(),
+    )
+    db.session.commit()
+    return json_response(PatientCreated(id=patient.id, invitation_url=invitation_url(token)), 201)
+
+
+@bp.route("/patients/<int:patient_id>/program", methods=["POST"])
+@operation(
+    "/patients/<int:patient_id>/program",
+    "post",
+    "Assign a staged program; it replaces the active one",
+    request=ProgramIn,
+    responses={201: ("The new program", ProgramOut)},
+    tags=("therapist",),
+)
+@api_roles(*CLINICIANS)
+def api_assign_program(patient_id: int) -> Response:
+    patient = get_patient_or_404(current_user, patient_id)
+    body, raw = parse_body(ProgramIn)
+    program = assign_program(
+        patient,
+        Assignment(
+            template=body.template,
+            stage=body.stage,
+            # DESIGN §4: sessions_per_week defaults to 5; weekdays, when given, decide it.
+            sessions_per_week=body.sessions_per_week
+            if "sessions_per_week" in raw or body.weekdays is None
+            else None,
+            weekdays=tuple(body.weekdays) if body.weekdays is not None else None,
+            start_date=body.start_date,
+            new_episode=body.new_episode,
+        ),
+        by=current_user,
+        now=utcnow(),
+    )
+    db.session.commit()
+    return json_response(program_out(program), 201)
+
+
+@bp.route("/programs/<int:program_id>/items/<int:item_id>", methods=["PATCH"])
+@operation(
+    "/programs/<int:program_id>/items/<int:item_id>",
+    "patch",
+    "Change an item's dosage (only the fields given)",
+    request=DosageIn,
+    responses={200: ("The item", ItemOut)},
+    tags=("therapist",),
+)
+@api_roles(*CLINICIANS)
+def api_update_item(program_id: int, item_id: int) -> Response:
+    program = get_program_or_404(current_user, program_id)
+    body, _ = parse_body(DosageIn)
+    item = next((i for i in program.items if i.id == item_id), None)
+    if item is None:
+        raise ApiError(404, "Not found", "No such item in this program.")
+    changes = body.model_dump(exclude_unset=True)
+    update_item_dosage(item, changes, by=current_user, now=utcnow())
+    db.session.commit()
+    return json_response(item_out(item))
+
+
+@bp.route("/programs/<int:program_id>/stage", methods=["POST"])
+@operation(
+    "/programs/<int:program_id>/stage",
+    "post",
+    "Advance or regress the stage, with a reason",
+    request=StageIn,
+    responses={200: ("The program", ProgramOut)},
+    tags=("therapist",),
+)
+@api_roles(*CLINICIANS)
+def api_change_stage(program_id: int) -> Response:
+    program = get_program_or_404(current_user, program_id)
+    body, _ = parse_body(StageIn)
+    change_stage(program, body.stage, reason=body.reason, by=current_user, now=utcnow())
+    db.session.commit()
+    return json_response(program_out(program))
+
+
+@bp.route("/programs/<int:program_id>/resume", methods=["POST"])
+@operation(
+    "/programs/<int:program_id>/resume",
+    "post",
+    "Resume a paused or suspended program",
+    request=ResumeIn,
+    responses={200: ("The program", ProgramOut)},
+    tags=("therapist",),
+)
+@api_roles(*CLINICIANS)
+def api_resume(program_id: int) -> Response:
+    program = get_program_or_404(current_user, program_id)
+    body, _ = parse_body(ResumeIn)
+    resume_program(program, by=current_user, now=utcnow(), reason=body.reason)
+    db.session.commit()
+    return json_response(program_out(program))

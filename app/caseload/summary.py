@@ -1,0 +1,137 @@
+"""Keep the caseload read model up to date (DESIGN §5).
+
+`refresh_summaries` recomputes the summary rows of some patients from their bounded timelines
+in a fixed number of queries per batch; services call it in the same transaction as each change,
+and `flask alerts sweep` calls it for everyone, so day-dependent numbers (adherence, current pain,
+data days) move on even on days without any report.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+import sqlalchemy as sa
+
+from app.alerts.rules import Assessment, Timeline, assess
+from app.alerts.timeline import load_timelines
+from app.auth.models import Clinic
+from app.caseload.models import PatientSummary
+from app.clinical.policy import Policy
+from app.extensions import db
+from app.patient.models import CheckIn, Patient, Session
+
+# CLINICAL §10: remote-monitoring periods are rolling 30-day periods from the monitoring start.
+PERIOD_DAYS = 30
+DATA_DAYS_FOR_CODE = 16
+TREND_DAYS = 28
+
+
+def _decimal(value: Fraction | None, places: str = "0.01") -> Decimal | None:
+    if value is None:
+        return None
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal(places))
+
+
+def data_days(timeline: Timeline, today: date) -> tuple[int, date | None, date | None]:
+    """Count distinct local days with a session or check-in in the current 30-day period."""
+    start = timeline.episode_start
+    if start is None or today < start:
+        return 0, None, None
+    period_start = start + timedelta(days=PERIOD_DAYS * ((today - start).days // PERIOD_DAYS))
+    period_end = period_start + timedelta(days=PERIOD_DAYS - 1)
+    days = {s.local_date for s in timeline.sessions} | {c.local_date for c in timeline.check_ins}
+    return sum(1 for d in days if period_start <= d <= today), period_start, period_end
+
+
+def trend(assessment: Assessment) -> list[list]:
+    """Daily mean resting pain over the last 28 days, as [iso date, value] pairs."""
+    first = assessment.today - timedelta(days=TREND_DAYS - 1)
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for reading in assessment.readings:
+        if reading.local_date >= first:
+            by_day[reading.local_date].append(reading.value)
+    return [
+        [day.isoformat(), round(sum(values) / len(values), 2)]
+        for day, values in sorted(by_day.items())
+    ]
+
+
+def refresh_summaries(
+    patient_ids: Iterable[int],
+    now: datetime,
+    timelines: dict[int, Timeline] | None = None,
+) -> None:
+    """Recompute the summary rows of these patients as of `now` (the caller commits)."""
+    ids = list(dict.fromkeys(patient_ids))
+    if not ids:
+        return
+    db.session.flush()
+    timelines = timelines if timelines is not None else load_timelines(ids, now)
+    policies: dict[int, Policy] = {}
+    clinic_of = {}
+    for patient_id, clinic_id, overrides in db.session.execute(
+        sa.select(Patient.id, Clinic.id, Clinic.policy_overrides)
+        .join(Clinic, Clinic.id == Patient.clinic_id)
+        .where(Patient.id.in_(ids))
+    ):
+        clinic_of[patient_id] = clinic_id
+        if clinic_id not in policies:
+            policies[clinic_id] = Policy.from_overrides(overrides or {})
+    last_session = dict(
+        db.session.execute(
+            sa.select(Session.patient_id, sa.func.max(Session.completed_at))
+            .where(Session.patient_id.in_(ids))
+            .group_by(Session.patient_id)
+        ).all()
+    )
+    last_check_in = dict(
+        db.session.execute(
+            sa.select(CheckIn.patient_id, sa.func.max(CheckIn.recorded_at))
+            .where(CheckIn.patient_id.in_(ids))
+            .group_by(CheckIn.patient_id)
+        ).all()
+    )
+    existing = {
+        row.patient_id: row
+        for row in db.session.scalars(
+            sa.select(PatientSummary).where(PatientSummary.patient_id.in_(ids))
+        )
+    }
+    for patient_id in ids:
+        timeline = timelines.get(patient_id)
+        if timeline is None:
+            continue
+        a = assess(timeline, policies[clinic_of[patient_id]], now)
+        days, period_start, period_end = data_days(timeline, a.today)
+        summary = existing.get(patient_id)
+        if summary is None:
+            summary = PatientSummary(patient_id=patient_id)
+            db.session.add(summary)
+        adherence = a.adherence
+        stamps = [t for t in (last_session.get(patient_id), last_check_in.get(patient_id)) if t]
+        values = {
+            "as_of": a.today,
+            "refreshed_at": now,
+            "episode_start": timeline.episode_start,
+            "stage": timeline.stage,
+            "program_status": timeline.program_status,
+            "adherence": _decimal(adherence.ratio, "0.0001") if adherence else None,
+            "adherence_completed": adherence.completed if adherence else 0,
+            "adherence_scheduled": adherence.scheduled if adherence else 0,
+            "baseline": _decimal(a.baseline),
+            "current": _decimal(a.current),
+            "pain_status": a.status.value.upper(),
+            "partial_adherence": a.partial_adherence_hold,
+            "last_activity_at": max(stamps) if stamps else None,
+            "data_days": days,
+            "period_start": period_start,
+            "period_end": period_end,
+            "trend": trend(a),
+        }
+        for field, value in values.items():
+            if getattr(summary, field, None) != value:
+                setattr(summary, field, value)

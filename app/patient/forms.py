@@ -1,0 +1,187 @@
+"""Forms of the patient's pages: the plain (no-JavaScript) player, check-in and symptom screen."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.clinical.red_flags import BY_ID, WEEKLY_IDS
+from app.formatting import pain_word
+from app.patient.services import MAX_NOTES, MAX_SKIP_REASON, SELF_CARE
+
+PAIN_CHOICES = [SelectChoice(value, str(value)) for value in range(11)]
+STATUS_CHOICES = [
+    SelectChoice("done", "Done"),
+    SelectChoice("partial", "Partly"),
+    SelectChoice("skipped", "Skipped"),
+]
+SELF_CARE_LABELS = {
+    "ice": "Ice",
+    "heat": "Heat",
+    "medication": "Medication",
+    "walking": "Walking",
+    "other": "Something else",
+}
+YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+
+
+def int_or_none(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+def pain_field(label: str, required: bool = False) -> RadioField:
+    validators = [InputRequired("Choose a number from 0 to 10.")] if required else [Optional()]
+    return RadioField(label, choices=PAIN_CHOICES, coerce=int_or_none, validators=validators)
+
+
+def valid_uuid(form: Form, field: HiddenField) -> None:
+    try:
+        uuid.UUID(str(field.data))
+    except ValueError:
+        raise ValidationError("Reload the page and try again.") from None
+
+
+class ExerciseForm(Form):
+    """One exercise of the plain player: how it went, and the pain during it."""
+
+    item_id = HiddenField()
+    status = RadioField(
+        "How did it go?",
+        choices=STATUS_CHOICES,
+        validators=[InputRequired("Choose done, partly or skipped.")],
+    )
+    skip_reason = StringField(
+        "Reason (if partly or skipped)",
+        validators=[Optional(), Length(max=MAX_SKIP_REASON)],
+    )
+    pain_during = SelectField(
+        "Worst pain during it (optional)",
+        choices=[
+            SelectChoice("", "—"),
+            *(SelectChoice(v, f"{v} {pain_word(v)}") for v in range(11)),
+        ],
+        coerce=int_or_none,
+        validators=[Optional()],
+    )
+    sets_done = IntegerField(validators=[Optional()])
+    reps_done = IntegerField(validators=[Optional()])
+    hold_seconds = IntegerField(validators=[Optional()])
+
+
+class PlayerForm(FlaskForm):
+    """The whole session as one form: it works without JavaScript (DESIGN §3)."""
+
+    client_id = HiddenField(validators=[valid_uuid])
+    started_at = HiddenField()
+    pain_before = pain_field("How bad is your back pain right now?", required=True)
+    pain_after = pain_field("How bad is your back pain now, after the session?")
+    effort = RadioField(
+        "How hard was that? (0 very easy – 10 hardest)",
+        choices=PAIN_CHOICES,
+        coerce=int_or_none,
+        validators=[Optional()],
+    )
+    notes = TextAreaField("Anything to tell your therapist? (optional)", [Length(max=MAX_NOTES)])
+
+    @classmethod
+    def for_items(cls, item_ids: Sequence[int], **kwargs: Any) -> PlayerForm:
+        """Build the form with one exercise sub-form per program item."""
+        attrs = {f"ex{item_id}": FormField(ExerciseForm) for item_id in item_ids}
+        form_class = type("SessionPlayerForm", (cls,), attrs)
+        form = form_class(**kwargs)
+        for item_id in item_ids:
+            form[f"ex{item_id}"].item_id.data = str(item_id)
+        return form
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RedFlagForm(FlaskForm):
+    """Red-flag questions (CLINICAL §6): each asked one is answered, but a yes is never held back.
+
+    A screen with a yes is accepted even when other questions are still open; those are left
+    out ("only those asked"). `asked` carries the questions the page showed, so an answer is
+    never dropped because the due list changed between showing and sending.
+    """
+
+    client_id = HiddenField(validators=[valid_uuid])
+    asked = HiddenField()
+
+    @property
+    def question_ids(self) -> tuple[str, ...]:
+        asked = set((self.asked.data or "").split())
+        return tuple(q for q in WEEKLY_IDS if q in asked)
+
+    def questions(self) -> list[RadioField]:
+        return [self[q] for q in self.question_ids]
+
+    def answered(self) -> dict[str, bool]:
+        return {q: self[q].data == "yes" for q in WEEKLY_IDS if self[q].data in ("yes", "no")}
+
+    def has_yes(self) -> bool:
+        return any(self.answered().values())
+
+    def check_questions(self) -> bool:
+        answers = self.answered()
+        if any(answers.values()):
+            return True
+        missing = [q for q in self.question_ids if q not in answers]
+        for question in missing:
+            self[question].errors = ["Answer yes or no."]
+        return not missing
+
+
+for _question in WEEKLY_IDS:
+    setattr(
+        RedFlagForm,
+        _question,
+        RadioField(BY_ID[_question].text, choices=YES_NO, validators=[Optional()]),
+    )
+
+
+class CheckInForm(RedFlagForm):
+    """Next-morning check-in: pain this morning, self-care, and the red flags when due."""
+
+    morning_pain = pain_field("How bad is your back pain this morning?", required=True)
+    self_care = MultiCheckboxField(
+        "What did you use for your back since yesterday? (optional)",
+        choices=[SelectChoice(word, SELF_CARE_LABELS[word]) for word in SELF_CARE],
+        validators=[Optional()],
+    )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        fields_ok = super().validate(extra_validators)
+        if self.has_yes() and not self.client_id.errors:
+            # A red-flag yes goes through even without a morning pain (CLINICAL §6).
+            self.morning_pain.errors = []
+            return True
+        return self.check_questions() and fields_ok
+
+
+class SymptomForm(RedFlagForm):
+    """The red-flag screen, at any time ("I have a new symptom")."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        return super().validate(extra_validators) and self.check_questions()

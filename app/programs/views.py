@@ -1,0 +1,493 @@
+"""The exercise library and the program builder (therapists and admins)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from app import audit
+from app.access import clinician_required, get_patient_or_404, get_program_or_404
+from app.db import utcnow
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.forms import choices, show_errors
+from app.programs import library as library_services
+from app.programs import queries
+from app.programs.content import BUILTIN_TEMPLATE
+from app.programs.forms import (
+    AddItemForm,
+    ArchiveForm,
+    AssignForm,
+    ButtonForm,
+    ExerciseForm,
+    ItemDosageForm,
+    ReasonForm,
+    ScheduleForm,
+    StageForm,
+)
+from app.programs.models import Program, ProgramItem
+from app.programs.services import (
+    Assignment,
+    add_item,
+    assign_program,
+    change_schedule,
+    change_stage,
+    find_template,
+    move_item,
+    pause_program,
+    remove_item,
+    resume_program,
+    update_item_dosage,
+)
+from app.timeutil import local_date
+
+bp = Blueprint("programs", __name__)
+
+
+# ---------------------------------------------------------------------------- library
+
+
+@bp.route("/")
+@clinician_required
+def library():
+    """Browse the library: search by name or target, filter by stage and target."""
+    search = request.args.get("q", "").strip()[:80]
+    stage = request.args.get("stage", type=int)
+    stage = stage if stage in (1, 2, 3, 4) else None
+    target = request.args.get("target", "").strip()[:80]
+    exercises = queries.library(current_user.clinic_id, search=search, stage=stage, target=target)
+    return render_template(
+        "programs/library.html",
+        exercises=exercises,
+        targets=queries.targets(current_user.clinic_id),
+        search=search,
+        stage=stage,
+        target=target,
+    )
+
+
+def _exercise_or_404(exercise_id: int):  # type: ignore[no-untyped-def]
+    exercise = queries.get_exercise(current_user.clinic_id, exercise_id)
+    if exercise is None:
+        abort(404)
+    return exercise
+
+
+@bp.route("/exercises/<int:exercise_id>")
+@clinician_required
+def exercise(exercise_id: int):
+    return render_template(
+        "programs/exercise.html", exercise=_exercise_or_404(exercise_id), form=ArchiveForm()
+    )
+
+
+def _exercise_data(form: ExerciseForm) -> library_services.ExerciseData:
+    return library_services.ExerciseData(
+        name=form.name.data or "",
+        target=form.target.data or "",
+        steps=library_services.lines(form.steps.data),
+        cues=library_services.lines(form.cues.data),
+        dosage=form.dosage(),
+        stage_from=form.stage_from.data,
+        stage_to=form.stage_to.data,
+        summary=form.summary.data or "",
+        position=form.position.data or "",
+        safety=form.safety.data or "",
+        easier_note=form.easier_note.data,
+        harder_note=form.harder_note.data,
+    )
+
+
+def _fill_exercise_form(form: ExerciseForm, source) -> None:  # type: ignore[no-untyped-def]
+    for field in (
+        "name",
+        "target",
+        "summary",
+        "position",
+        "safety",
+        "easier_note",
+        "harder_note",
+        "stage_from",
+        "stage_to",
+        "sets",
+        "reps",
+        "hold_seconds",
+        "duration_seconds",
+        "distance_m",
+        "rest_seconds",
+        "load",
+    ):
+        getattr(form, field).data = getattr(source, field)
+    form.side.data = source.side.value
+    form.steps.data = "\n".join(source.steps)
+    form.cues.data = "\n".join(source.cues)
+    form.reps_per_set.data = ", ".join(map(str, source.reps_per_set or []))
+
+
+@bp.route("/exercises/new", methods=["GET", "POST"])
+@clinician_required
+def new_exercise():
+    """Create a clinic exercise, optionally starting from a copy of another."""
+    form = ExerciseForm()
+    if request.method == "GET" and (copy := request.args.get("copy", type=int)):
+        source = _exercise_or_404(copy)
+        _fill_exercise_form(form, source)
+        form.name.data = f"{source.name} (clinic copy)"
+    if form.validate_on_submit():
+        try:
+            created = library_services.create_exercise(
+                current_user.clinic_id, _exercise_data(form), by=current_user, now=utcnow()
+            )
+        except ValidationFailed as exc:
+            show_errors(form, exc, fallback="name")
+        else:
+            db.session.commit()
+            flash(f"“{created.name}” is in the library.", "success")
+            return redirect(url_for("programs.exercise", exercise_id=created.id))
+    return render_template("programs/exercise_form.html", form=form, exercise=None)
+
+
+@bp.route("/exercises/<int:exercise_id>/edit", methods=["GET", "POST"])
+@clinician_required
+def edit_exercise(exercise_id: int):
+    exercise = _exercise_or_404(exercise_id)
+    if exercise.built_in:
+        abort(403)
+    form = ExerciseForm()
+    if request.method == "GET":
+        _fill_exercise_form(form, exercise)
+    if form.validate_on_submit():
+        try:
+            library_services.update_exercise(
+                exercise, _exercise_data(form), by=current_user, now=utcnow()
+            )
+        except ValidationFailed as exc:
+            show_errors(form, exc, fallback="name")
+        else:
+            db.session.commit()
+            flash("Saved.", "success")
+            return redirect(url_for("programs.exercise", exercise_id=exercise.id))
+    return render_template("programs/exercise_form.html", form=form, exercise=exercise)
+
+
+@bp.route("/exercises/<int:exercise_id>/archive", methods=["POST"])
+@clinician_required
+def archive_exercise(exercise_id: int):
+    exercise = _exercise_or_404(exercise_id)
+    if exercise.built_in:
+        abort(403)
+    form = ArchiveForm()
+    if form.validate_on_submit():
+        archive = exercise.archived_at is None
+        library_services.set_archived(exercise, archive, by=current_user, now=utcnow())
+        db.session.commit()
+        flash("Archived: it no longer appears in the library." if archive else "Restored.", "info")
+    return redirect(url_for("programs.exercise", exercise_id=exercise.id))
+
+
+# ---------------------------------------------------------------------------- programs
+
+
+@bp.route("/assign/<int:patient_id>", methods=["GET", "POST"])
+@clinician_required
+def assign(patient_id: int):
+    """Assign the staged routine at a stage; it replaces the program in force."""
+    patient = get_patient_or_404(current_user, patient_id)
+    form = AssignForm()
+    template = find_template(form.template.data or BUILTIN_TEMPLATE, patient.clinic_id)
+    if template is None:
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            program = assign_program(
+                patient,
+                Assignment(
+                    template=template.slug,
+                    stage=form.stage.data,
+                    sessions_per_week=form.sessions_per_week.data,
+                    weekdays=tuple(form.weekdays.data) if form.weekdays.data else None,
+                    start_date=form.start_date.data,
+                    new_episode=form.new_episode.data,
+                ),
+                by=current_user,
+                now=utcnow(),
+            )
+        except ValidationFailed as exc:
+            show_errors(form, exc, fallback="stage")
+        else:
+            db.session.commit()
+            flash(f"Stage {program.stage} assigned to {patient.name}.", "success")
+            return redirect(url_for("programs.builder", program_id=program.id))
+    return render_template(
+        "programs/assign.html",
+        form=form,
+        patient=patient,
+        template=template,
+        today=local_date(utcnow(), patient.timezone),
+    )
+
+
+def _load_program(program_id: int) -> Program:
+    program = get_program_or_404(current_user, program_id)
+    return db.session.scalar(
+        db.select(Program)
+        .where(Program.id == program.id)
+        .options(
+            selectinload(Program.items).selectinload(ProgramItem.exercise),
+            selectinload(Program.stage_changes),
+            selectinload(Program.status_changes),
+            selectinload(Program.schedule_changes),
+        )
+    )
+
+
+def stage_label(exercise) -> str:  # type: ignore[no-untyped-def]
+    if exercise.stage_from == exercise.stage_to:
+        return f"stage {exercise.stage_from}"
+    return f"stages {exercise.stage_from}–{exercise.stage_to}"
+
+
+def _builder(program: Program, **forms):  # type: ignore[no-untyped-def]
+    add_form = forms.pop("add_form", None) or AddItemForm()
+    in_program = {item.exercise_id for item in program.items}
+    add_form.exercise_id.choices = choices(
+        (e.id, f"{e.name} ({stage_label(e)})")
+        for e in queries.library(program.patient.clinic_id)
+        if e.id not in in_program
+    )
+    item_forms = {}
+    for item in program.items:
+        form = forms.pop(f"item_{item.id}", None)
+        if form is None:
+            form = ItemDosageForm(prefix=f"item{item.id}", formdata=None)
+            for field in (
+                "sets",
+                "reps",
+                "hold_seconds",
+                "duration_seconds",
+                "distance_m",
+                "rest_seconds",
+                "load",
+            ):
+                getattr(form, field).data = getattr(item, field)
+            form.side.data = item.side.value
+            form.reps_per_set.data = ", ".join(map(str, item.reps_per_set or []))
+        item_forms[item.id] = form
+    stage_form = forms.pop("stage_form", None) or StageForm(formdata=None)
+    schedule_form = forms.pop("schedule_form", None) or ScheduleForm(formdata=None)
+    if not schedule_form.weekdays.data:
+        schedule_form.weekdays.data = list(program.weekdays)
+    return render_template(
+        "programs/builder.html",
+        program=program,
+        patient=program.patient,
+        item_forms=item_forms,
+        add_form=add_form,
+        stage_form=stage_form,
+        schedule_form=schedule_form,
+        reason_form=ReasonForm(formdata=None),
+        button=ButtonForm(formdata=None),
+        users={c.changed_by_id: c.changed_by for c in program.stage_changes},
+    )
+
+
+@bp.route("/<int:program_id>")
+@clinician_required
+def builder(program_id: int):
+    """Show a program with its items, dosage forms, stage and schedule controls, history."""
+    program = _load_program(program_id)
+    audit.record(
+        "program.read",
+        actor=current_user,
+        patient=program.patient,
+        object_type="program",
+        object_id=program.id,
+    )
+    db.session.commit()
+    return _builder(program)
+
+
+def _item_or_404(program: Program, item_id: int) -> ProgramItem:
+    item = next((i for i in program.items if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.route("/<int:program_id>/items/<int:item_id>", methods=["POST"])
+@clinician_required
+def item_dosage(program_id: int, item_id: int):
+    program = _load_program(program_id)
+    item = _item_or_404(program, item_id)
+    form = ItemDosageForm(prefix=f"item{item.id}")
+    if form.validate_on_submit():
+        try:
+            update_item_dosage(item, form.dosage(), by=current_user, now=utcnow())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_errors(form, exc, fallback="sets")
+        else:
+            db.session.commit()
+            flash(f"Dosage of “{item.exercise.name}” saved.", "success")
+            return redirect(url_for("programs.builder", program_id=program.id) + f"#item-{item.id}")
+    program = _load_program(program_id)
+    return _builder(program, **{f"item_{item_id}": form}), 422
+
+
+@bp.route("/<int:program_id>/items", methods=["POST"])
+@clinician_required
+def item_add(program_id: int):
+    program = _load_program(program_id)
+    form = AddItemForm()
+    form.exercise_id.choices = choices(
+        (e.id, e.name) for e in queries.library(program.patient.clinic_id)
+    )
+    if form.validate_on_submit():
+        exercise = queries.get_exercise(program.patient.clinic_id, form.exercise_id.data)
+        try:
+            if exercise is None:
+                raise ValidationFailed({"exercise_id": "Choose an exercise from the library."})
+            add_item(program, exercise, by=current_user, now=utcnow())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_errors(form, exc, fallback="exercise_id")
+        else:
+            db.session.commit()
+            flash(f"“{exercise.name}” added.", "success")
+            return redirect(url_for("programs.builder", program_id=program.id))
+    return _builder(_load_program(program_id), add_form=form), 422
+
+
+@bp.route("/<int:program_id>/items/<int:item_id>/remove", methods=["POST"])
+@clinician_required
+def item_remove(program_id: int, item_id: int):
+    program = _load_program(program_id)
+    item = _item_or_404(program, item_id)
+    if ButtonForm().validate_on_submit():
+        try:
+            remove_item(item, by=current_user, now=utcnow())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            flash(" ".join(exc.errors.values()), "error")
+        else:
+            db.session.commit()
+            flash(f"“{item.exercise.name}” removed.", "info")
+    return redirect(url_for("programs.builder", program_id=program.id))
+
+
+@bp.route("/<int:program_id>/items/<int:item_id>/move/<direction>", methods=["POST"])
+@clinician_required
+def item_move(program_id: int, item_id: int, direction: str):
+    program = _load_program(program_id)
+    item = _item_or_404(program, item_id)
+    if direction not in ("up", "down"):
+        abort(404)
+    if ButtonForm().validate_on_submit():
+        move_item(item, -1 if direction == "up" else 1, by=current_user, now=utcnow())
+        db.session.commit()
+    return redirect(url_for("programs.builder", program_id=program.id) + f"#item-{item.id}")
+
+
+@bp.route("/<int:program_id>/stage", methods=["POST"])
+@clinician_required
+def stage(program_id: int):
+    """Advance or regress the stage with a reason."""
+    program = _load_program(program_id)
+    form = StageForm()
+    if form.validate_on_submit():
+        try:
+            change_stage(
+                program, form.stage.data, reason=form.reason.data, by=current_user, now=utcnow()
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_errors(form, exc, fallback="stage")
+        else:
+            db.session.commit()
+            flash(f"Now at stage {program.stage}.", "success")
+            return redirect(url_for("programs.builder", program_id=program.id))
+    return _builder(_load_program(program_id), stage_form=form), 422
+
+
+@bp.route("/<int:program_id>/schedule", methods=["POST"])
+@clinician_required
+def schedule(program_id: int):
+    program = _load_program(program_id)
+    form = ScheduleForm()
+    if form.validate_on_submit():
+        try:
+            change_schedule(
+                program,
+                sessions_per_week=None,
+                weekdays=tuple(form.weekdays.data),
+                effective=form.effective_date.data,
+                by=current_user,
+                now=utcnow(),
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_errors(form, exc, fallback="weekdays")
+        else:
+            db.session.commit()
+            flash("Schedule saved.", "success")
+            return redirect(url_for("programs.builder", program_id=program.id))
+    return _builder(_load_program(program_id), schedule_form=form), 422
+
+
+@bp.route("/<int:program_id>/pause", methods=["POST"])
+@clinician_required
+def pause(program_id: int):
+    program = _load_program(program_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        pause_program(
+            program,
+            by=current_user,
+            now=utcnow(),
+            reason=form.reason.data or "Paused by the therapist",
+        )
+        db.session.commit()
+        flash("Program paused.", "info")
+    return redirect(url_for("programs.builder", program_id=program.id))
+
+
+@bp.route("/<int:program_id>/resume", methods=["POST"])
+@clinician_required
+def resume(program_id: int):
+    program = _load_program(program_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            resume_program(program, by=current_user, now=utcnow(), reason=form.reason.data or "")
+        except ValidationFailed as exc:
+            db.session.rollback()
+            flash(" ".join(exc.errors.values()), "error")
+        else:
+            db.session.commit()
+            flash("Program resumed.", "success")
+    return redirect(url_for("programs.builder", program_id=program.id))
+
+
+@bp.route("/<int:program_id>/handout")
+@clinician_required
+def handout(program_id: int):
+    """One printable page of the program for patients who prefer paper."""
+    from app.links import external_url
+    from app.qr import qr_svg
+
+    program = _load_program(program_id)
+    audit.record(
+        "program.handout",
+        actor=current_user,
+        patient=program.patient,
+        object_type="program",
+        object_id=program.id,
+    )
+    db.session.commit()
+    return render_template(
+        "programs/handout.html",
+        program=program,
+        patient=program.patient,
+        qr=qr_svg(external_url("patient.today"), "QR code: open your exercises in Homestretch"),
+    )

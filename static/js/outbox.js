@@ -1,0 +1,275 @@
+// Offline outbox (STACK "Offline"): a finished session or check-in is written to IndexedDB
+// first, then sent. An entry is deleted only on a 2xx answer; network errors, 5xx and 401 keep
+// it; 4xx refusals (409/422…) move it to "needs your attention", never dropped silently.
+const STORES = ['outbox', 'attention'];
+const listeners = new Set();
+let dbp = null;
+let state = 'idle'; // idle | offline | login
+let sentNow = 0;
+let flushing = null;
+let timer = null;
+
+function openDb() {
+  dbp ||= new Promise((resolve, reject) => {
+    const req = indexedDB.open('homestretch', 1);
+    req.onupgradeneeded = () => STORES.forEach((s) => req.result.createObjectStore(s, { keyPath: 'id' }));
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  return dbp;
+}
+
+async function tx(store, mode, fn) {
+  const db = await openDb();
+  return new Promise((resolve, reject) => {
+    const t = db.transaction(store, mode);
+    const req = fn(t.objectStore(store));
+    t.oncomplete = () => resolve(req && req.result);
+    t.onerror = t.onabort = () => reject(t.error);
+  });
+}
+const all = (s) => tx(s, 'readonly', (st) => st.getAll());
+const put = (s, v) => tx(s, 'readwrite', (st) => st.put(v));
+const del = (s, id) => tx(s, 'readwrite', (st) => st.delete(id));
+
+export function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 15) | 64;
+  b[8] = (b[8] & 63) | 128;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Listen to {type: 'sent' | 'refused' | 'kept', entry, body}. */
+export function onOutbox(fn) {
+  listeners.add(fn);
+}
+const emit = (type, entry, body) => listeners.forEach((fn) => fn({ type, entry, body }));
+
+/** Save an entry on this phone first, then try to send everything waiting. */
+export async function enqueue(kind, url, payload, label) {
+  await put('outbox', { id: payload.id, kind, url, payload, label, at: Date.now() });
+  navigator.serviceWorker?.ready.then((r) => r.sync?.register('outbox')).catch(() => {});
+  render();
+  return flush();
+}
+
+async function request(url, options = {}) {
+  const ctl = new AbortController();
+  const stop = setTimeout(() => ctl.abort(), 15000);
+  try {
+    const res = await fetch(url, { credentials: 'same-origin', signal: ctl.signal, ...options });
+    let body = null;
+    try {
+      body = await res.json();
+    } catch {
+      body = null;
+    }
+    return { status: res.status, ok: res.ok, body };
+  } finally {
+    clearTimeout(stop);
+  }
+}
+
+async function freshToken() {
+  // CSRF tokens expire: fetch a new one before replaying (STACK "Offline").
+  const res = await request('/api/v1/csrf', { cache: 'no-store' });
+  if (res.status === 401) return { login: true };
+  if (!res.ok || !res.body) throw new Error('no token');
+  return { token: res.body.csrf_token };
+}
+
+const post = (entry, token) =>
+  request(entry.url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-CSRFToken': token },
+    body: JSON.stringify(entry.payload),
+  });
+
+/** Send everything waiting, oldest first; one flush at a time. */
+export function flush() {
+  flushing ||= send().finally(() => {
+    flushing = null;
+  });
+  return flushing;
+}
+
+async function send() {
+  const entries = (await all('outbox')).sort((a, b) => a.at - b.at);
+  if (!entries.length) {
+    state = 'idle';
+    return render();
+  }
+  let auth;
+  try {
+    auth = await freshToken();
+  } catch {
+    state = 'offline';
+    return render();
+  }
+  if (auth.login) {
+    state = 'login';
+    return render();
+  }
+  state = 'idle';
+  for (const entry of entries) {
+    let res;
+    try {
+      res = await post(entry, auth.token);
+      if (res.status === 400) {
+        auth = await freshToken(); // an expired CSRF token: one retry with a new one
+        if (auth.login) res = { status: 401 };
+        else res = await post(entry, auth.token);
+      }
+    } catch {
+      state = 'offline';
+      emit('kept', entry);
+      break;
+    }
+    if (res.ok) {
+      await del('outbox', entry.id);
+      sentNow += 1;
+      emit('sent', entry, res.body);
+    } else if (res.status === 401) {
+      state = 'login';
+      emit('kept', entry);
+      break;
+    } else if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+      await put('attention', { ...entry, status: res.status, problem: res.body });
+      await del('outbox', entry.id);
+      emit('refused', entry, res.body);
+    } else {
+      state = 'offline';
+      emit('kept', entry);
+      break;
+    }
+  }
+  return render();
+}
+
+// ---------------------------------------------------------------------------- what the page shows
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v);
+  }
+  el.append(...children.filter((c) => c !== null && c !== undefined));
+  return el;
+}
+
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const FIXABLE = {
+  pain_before: 'Pain before (0–10)',
+  pain_after: 'Pain after (0–10)',
+  effort: 'Effort (0–10)',
+  morning_pain: 'Pain this morning (0–10)',
+};
+const TIMES = ['completed_at', 'started_at', 'recorded_at'];
+
+function attentionItem(entry) {
+  const errors = entry.problem?.errors || [];
+  const inputs = {};
+  const fixes = errors
+    .filter((e) => FIXABLE[e.field])
+    .map((e) => {
+      const id = `fix-${entry.id}-${e.field}`;
+      inputs[e.field] = h('input', { id, type: 'number', min: '0', max: '10', inputmode: 'numeric' });
+      return h('div', { class: 'field' }, h('label', { for: id, class: 'label' }, FIXABLE[e.field]), inputs[e.field]);
+    });
+  const resend = async () => {
+    const payload = { ...entry.payload };
+    for (const [field, input] of Object.entries(inputs)) {
+      if (input.value !== '') payload[field] = Number(input.value);
+    }
+    for (const e of errors) {
+      if (TIMES.includes(e.field)) payload[e.field] = new Date().toISOString();
+    }
+    if (entry.status === 409) payload.id = uuid(); // that id is taken: send it as a new report
+    await del('attention', entry.id);
+    await enqueue(entry.kind, entry.url, payload, entry.label);
+  };
+  const discard = async () => {
+    await del('attention', entry.id);
+    render();
+  };
+  return h(
+    'li',
+    {},
+    h('strong', {}, entry.label || 'Saved entry'),
+    h('p', {}, entry.problem?.detail || 'The server could not accept this.'),
+    errors.length ? h('ul', {}, ...errors.map((e) => h('li', {}, `${e.field}: ${e.message}`))) : null,
+    ...fixes,
+    h('div', { class: 'nav-buttons' },
+      h('button', { type: 'button', class: 'button', onclick: resend }, 'Correct and send again'),
+      h('button', { type: 'button', class: 'button', onclick: discard }, 'Discard'),
+    ),
+  );
+}
+
+async function render() {
+  const boxes = document.querySelectorAll('[data-outbox]');
+  let waiting = [];
+  let attention = [];
+  try {
+    [waiting, attention] = await Promise.all([all('outbox'), all('attention')]);
+  } catch {
+    return state;
+  }
+  clearTimeout(timer);
+  if (waiting.length && state !== 'login') timer = setTimeout(flush, 20000);
+  for (const box of boxes) {
+    const parts = [];
+    if (waiting.length) {
+      const what = plural(waiting.length, waiting.every((e) => e.kind === 'session') ? 'session' : 'report');
+      if (state === 'login') {
+        const next = encodeURIComponent(location.pathname);
+        parts.push(h('p', { role: 'status' }, `${what} saved on this phone. `,
+          h('a', { href: `/auth/login?next=${next}` }, 'Log in again'), ' to send it.'));
+      } else {
+        parts.push(h('p', { role: 'status', 'data-waiting': waiting.length },
+          `${what} saved on this phone — will send when online.`));
+      }
+    } else if (sentNow) {
+      parts.push(h('p', { class: 'sent', role: 'status' }, `Sent: ${plural(sentNow, 'report')} from this phone. Thank you.`));
+    }
+    if (attention.length) {
+      parts.push(h('div', { class: 'attention' },
+        h('h2', {}, 'Needs your attention'),
+        h('ul', {}, ...attention.map(attentionItem))));
+    }
+    box.replaceChildren(...parts);
+  }
+  return state;
+}
+
+// ---------------------------------------------------------------------------- start
+
+async function logOut(event) {
+  // Flush first, then clear what this phone keeps (STACK "Offline"); never lose a report.
+  const form = event.target;
+  event.preventDefault();
+  await Promise.race([flush(), new Promise((r) => setTimeout(r, 4000))]);
+  const [waiting, attention] = await Promise.all([all('outbox'), all('attention')]);
+  if (!waiting.length && !attention.length) {
+    (await openDb()).close();
+    dbp = null;
+    indexedDB.deleteDatabase('homestretch');
+  } else if (!confirm('Something you did is not sent yet. It stays on this phone and is sent after you log in again. Log out?')) {
+    return;
+  }
+  form.submit();
+}
+
+if ('indexedDB' in window) {
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
+    navigator.serviceWorker.addEventListener('message', (e) => e.data === 'flush' && flush());
+  }
+  addEventListener('online', flush);
+  document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && flush());
+  document.querySelector('form[action$="/auth/logout"]')?.addEventListener('submit', logOut);
+  flush();
+}

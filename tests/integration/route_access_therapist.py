@@ -1,0 +1,39 @@
+"""Roles allowed on the therapist-side endpoints (merged by test_security.py)."""
+
+CLINICIANS = {"admin", "therapist"}
+
+ACCESS = {
+    "programs.library": CLINICIANS,
+    "programs.exercise": CLINICIANS,
+    "programs.new_exercise": CLINICIANS,
+    "programs.edit_exercise": CLINICIANS,
+    "programs.archive_exercise": CLINICIANS,
+    "programs.assign": CLINICIANS,
+    "programs.builder": CLINICIANS,
+    "programs.item_dosage": CLINICIANS,
+    "programs.item_add": CLINICIANS,
+    "programs.item_remove": CLINICIANS,
+    "programs.item_move": CLINICIANS,
+    "programs.stage": CLINICIANS,
+    "programs.schedule": CLINICIANS,
+    "programs.pause": CLINICIANS,
+    "programs.resume": CLINICIANS,
+    "programs.handout": CLINICIANS,
+    "caseload.invite": CLINICIANS,
+    "caseload.invitation": CLINICIANS,
+    "caseload.reissue_invitation": CLINICIANS,
+    "caseload.revoke_invitation": CLINICIANS,
+    "caseload.patient_detail": CLINICIANS,
+    "admin.invite_therapist": {"admin"},
+}
+
+ACCESS.update(
+    {
+        "api.api_caseload": CLINICIANS,
+        "api.api_create_patient": CLINICIANS,
+        "api.api_assign_program": CLINICIANS,
+        "api.api_update_item": CLINICIANS,
+        "api.api_change_stage": CLINICIANS,
+        "api.api_resume": CLINICIANS,
+    }
+)
