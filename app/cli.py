@@ -21,6 +21,7 @@ from app.links import invitation_url
 from app.timeutil import is_timezone
 
 users = AppGroup("users", help="Manage accounts.")
+alerts = AppGroup("alerts", help="Evaluate the alert rules.")
 content = AppGroup("content", help="Manage the built-in exercise content.")
 
 DEFAULT_CLINIC = "Homestretch Clinic"
@@ -163,7 +164,26 @@ def seed_demo_command(if_empty: bool) -> None:
         click.echo(f"  new patient's invitation: {invitation_url(result.invitation_token)}")
 
 
+@alerts.command("sweep")
+@writes
+def sweep_command() -> None:
+    """Evaluate every active patient now (safe to run concurrently and repeatedly)."""
+    import time
+
+    from app.alerts.engine import sweep
+
+    started = time.perf_counter()
+    outcome = sweep(utcnow())
+    seconds = time.perf_counter() - started
+    click.echo(
+        f"Evaluated {outcome.patients} patients in {seconds:.1f} s: "
+        f"{len(outcome.created)} new alerts, {len(outcome.refreshed)} refreshed, "
+        f"{len(outcome.superseded)} superseded, {len(outcome.cleared)} cleared."
+    )
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users)
+    app.cli.add_command(alerts)
     app.cli.add_command(content)
     app.cli.add_command(seed_demo_command)

@@ -16,6 +16,9 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from app.alerts.engine import active_patient_ids, evaluate_patients
+from app.alerts.models import Alert
+from app.alerts.services import acknowledge_alert, resolve_alert
 from app.auth.models import Clinic, User
 from app.auth.services import (
     Acceptance,
@@ -25,7 +28,14 @@ from app.auth.services import (
     get_or_create_clinic,
 )
 from app.clinical.red_flags import WEEKLY_IDS
-from app.enums import ProgramStatus, Role
+from app.enums import (
+    OPEN_ALERT_STATUSES,
+    AlertAction,
+    AlertKind,
+    AlertStatus,
+    ProgramStatus,
+    Role,
+)
 from app.extensions import db
 from app.patient.models import Patient
 from app.patient.services import (
@@ -310,6 +320,10 @@ def seed_demo(now: datetime) -> SeedResult:
         if token:
             result.invitation_token = token
         result.patients += 1
+    # Every event above already re-evaluated its patient; one sweep at the final `now` moves
+    # day-dependent rules (adherence, progress) to today, as the nightly sweep would.
+    db.session.flush()
+    evaluate_patients(active_patient_ids(), now)
     return result
 
 
@@ -318,6 +332,7 @@ class _History:
 
     def __init__(self, key: str) -> None:
         self.rng = random.Random(f"homestretch-demo-{key}")
+        self.last_before: int | None = None
 
     def noise(self) -> int:
         return self.rng.choice((-1, 0, 0, 0, 1))
@@ -386,13 +401,52 @@ def _replay(
             stage, reason = stage_changes[day]
             at = at_local(on, 8, 15, tz)
             if at <= now:
-                change_stage(program, stage, reason=reason, by=therapist, now=at)
+                _advance(patient, program, stage, reason, therapist, at)
         if day > 0:
             result.check_ins += _morning(persona, patient, history, day, on, red_flags, now)
         db.session.refresh(program, ["status"])
         if program.status is ProgramStatus.ACTIVE:
             result.sessions += _session(persona, patient, program, history, day, on, now)
+        review_at = at_local(on + timedelta(days=1), 12, 30, tz)
+        if review_at <= now:
+            _review_alerts(patient, therapist, review_at)
     return token
+
+
+def _advance(
+    patient: Patient, program: Program, stage: int, reason: str, therapist: User, at: datetime
+) -> None:
+    """Change stage the way a therapist would: through the ready-to-progress alert if open."""
+    ready = db.session.scalar(
+        sa.select(Alert).where(
+            Alert.patient_id == patient.id,
+            Alert.kind == AlertKind.READY_TO_PROGRESS,
+            Alert.status.in_(OPEN_ALERT_STATUSES),
+        )
+    )
+    if ready is not None and stage == program.stage + 1:
+        resolve_alert(ready, AlertAction.PROGRESSED.value, reason, by=therapist, now=at)
+    else:
+        change_stage(program, stage, reason=reason, by=therapist, now=at)
+
+
+def _review_alerts(patient: Patient, therapist: User, at: datetime) -> None:
+    """The therapist's daily look: close alerts whose condition cleared, acknowledge the rest."""
+    for alert in db.session.scalars(
+        sa.select(Alert).where(
+            Alert.patient_id == patient.id, Alert.status.in_(OPEN_ALERT_STATUSES)
+        )
+    ):
+        if alert.condition_cleared_at is not None:
+            resolve_alert(
+                alert,
+                AlertAction.NO_ACTION.value,
+                "Reviewed; the condition has cleared.",
+                by=therapist,
+                now=at,
+            )
+        elif alert.status is AlertStatus.OPEN and at - alert.created_at > timedelta(days=2):
+            acknowledge_alert(alert, by=therapist, now=at)
 
 
 def _morning(
@@ -415,6 +469,9 @@ def _morning(
     if answers is None and weekly:
         answers = dict.fromkeys(WEEKLY_IDS, False)
     pain = forced if forced is not None else _clamp(persona.pain(day) + history.noise())
+    if forced is None and persona.response(day - 1) == 0 and history.last_before is not None:
+        # A well-dosed session settles by the next morning (CLINICAL §4).
+        pain = min(pain, history.last_before)
     record_check_in(
         patient,
         CheckInReport(
@@ -446,6 +503,7 @@ def _session(
     if completed > now:
         return 0
     before = _clamp(persona.pain(day) + history.noise())
+    history.last_before = before
     response = persona.response(day)
     results = []
     for item in program.items:
@@ -453,7 +511,7 @@ def _session(
         status = "done" if roll > 0.08 else ("partial" if roll > 0.03 else "skipped")
         pain_during = None
         if status != "skipped" and history.chance(0.6):
-            pain_during = _clamp(before + response + history.rng.choice((0, 0, 1)) - 0.4)
+            pain_during = _clamp(before + response + history.rng.choice((-1, 0, 0, 0)))
         results.append(
             ExerciseResult(
                 program_item_id=item.id,
@@ -471,7 +529,7 @@ def _session(
             started_at=started,
             completed_at=completed,
             pain_before=before,
-            pain_after=_clamp(before + max(0, response - 1) + history.noise() * 0.6),
+            pain_after=_clamp(before + max(0, response - 1) + history.rng.choice((-1, 0, 0))),
             effort=max(0, min(10, persona.effort(day) + history.noise())),
             notes=history.rng.choice(NOTES) if history.chance(0.12) else "",
             exercises=tuple(results),

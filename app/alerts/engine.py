@@ -1,17 +1,270 @@
-"""What happens after a patient's data changes: refresh the caseload summary from the bounded
-timeline (and, with the alert rules, evaluate alerts) in the same transaction."""
+"""The alert engine: load timelines, call the pure rules, persist alerts idempotently.
+
+After every session and check-in (HTML, API and offline replays alike, through the services),
+and in `flask alerts sweep` for every active patient, `evaluate_patients` brings alerts and the
+caseload summaries up to date in the caller's transaction (CLINICAL §5):
+
+- one open alert (open, acknowledged or snoozed) per patient and kind, enforced by a partial
+  unique index; re-evaluation refreshes its evidence and may raise its severity;
+- after a resolution the same kind fires again only after `rearm_days` and only if the
+  condition still holds; red flags are exempt: every new "yes" raises (or refreshes) the alert
+  and notifies at once, but an answer already alerted on is never raised twice;
+- NON_RESPONSE_6W supersedes an open PERSISTENT_PAIN;
+- alerts never close themselves: when the condition no longer holds they show "condition
+  cleared since";
+- a snoozed alert whose date has come is open again.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app.alerts.models import Alert
+from app.alerts.rules import Finding, Timeline, evaluate
 from app.alerts.timeline import load_timelines
+from app.auth.models import Clinic
 from app.caseload.summary import refresh_summaries
+from app.clinical.policy import Policy
+from app.enums import OPEN_ALERT_STATUSES, AlertKind, AlertStatus, Severity
+from app.extensions import db
+from app.patient.models import Patient
+from app.timeutil import local_date
+
+RED_FLAG_KINDS = (
+    AlertKind.RED_FLAG_EMERGENCY,
+    AlertKind.RED_FLAG_URGENT,
+    AlertKind.RED_FLAG_PROMPT,
+)
+SEVERITY_ORDER = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.URGENT: 4,
+}
+NOTIFY_AT_ONCE = (Severity.URGENT, Severity.HIGH)
 
 
-def patient_changed(patient_ids: Iterable[int], now: datetime) -> None:
-    """Bring the read model up to date for these patients (the caller commits)."""
+@dataclass
+class Outcome:
+    """What an evaluation changed, for notifications, commands and tests."""
+
+    created: list[Alert] = field(default_factory=list)
+    refreshed: list[Alert] = field(default_factory=list)
+    superseded: list[Alert] = field(default_factory=list)
+    cleared: list[Alert] = field(default_factory=list)
+    notify: list[Alert] = field(default_factory=list)
+    patients: int = 0
+
+
+def patient_changed(patient_ids: Iterable[int], now: datetime) -> Outcome:
+    """Re-evaluate alerts and refresh the caseload after these patients' data changed."""
+    return evaluate_patients(patient_ids, now)
+
+
+def evaluate_patients(patient_ids: Iterable[int], now: datetime) -> Outcome:
+    """Evaluate the patients as of `now` in a fixed number of queries (the caller commits)."""
     ids = list(dict.fromkeys(patient_ids))
+    outcome = Outcome(patients=len(ids))
+    if not ids:
+        return outcome
+    db.session.flush()
     timelines = load_timelines(ids, now)
+    policies = _policies(ids)
+    alerts = list(db.session.scalars(sa.select(Alert).where(Alert.patient_id.in_(ids))))
+    for patient_id in ids:
+        timeline = timelines.get(patient_id)
+        if timeline is None:
+            continue
+        policy, clinic_id = policies[patient_id]
+        mine = [a for a in alerts if a.patient_id == patient_id]
+        _apply(timeline, policy, clinic_id, mine, now, outcome)
+    db.session.flush()
     refresh_summaries(ids, now, timelines)
+    return outcome
+
+
+def _policies(ids: Sequence[int]) -> dict[int, tuple[Policy, int]]:
+    cache: dict[int, Policy] = {}
+    result = {}
+    for patient_id, clinic_id, overrides in db.session.execute(
+        sa.select(Patient.id, Clinic.id, Clinic.policy_overrides)
+        .join(Clinic, Clinic.id == Patient.clinic_id)
+        .where(Patient.id.in_(ids))
+    ):
+        if clinic_id not in cache:
+            cache[clinic_id] = Policy.from_overrides(overrides or {})
+        result[patient_id] = (cache[clinic_id], clinic_id)
+    return result
+
+
+def _apply(
+    timeline: Timeline,
+    policy: Policy,
+    clinic_id: int,
+    alerts: list[Alert],
+    now: datetime,
+    outcome: Outcome,
+) -> None:
+    today = local_date(now, timeline.timezone)
+    open_by_kind = {a.kind: a for a in alerts if a.status in OPEN_ALERT_STATUSES}
+    last_resolved: dict[AlertKind, datetime] = {}
+    alerted_check_ins: dict[AlertKind, set[int]] = defaultdict(set)
+    for alert in alerts:
+        if alert.resolved_at is not None:
+            previous = last_resolved.get(alert.kind)
+            if previous is None or alert.resolved_at > previous:
+                last_resolved[alert.kind] = alert.resolved_at
+        alerted_check_ins[alert.kind].update(alert.check_in_ids or ())
+
+    # A snoozed alert is back in the "needs attention" view once its date has come.
+    for alert in open_by_kind.values():
+        if (
+            alert.status is AlertStatus.SNOOZED
+            and alert.snoozed_until is not None
+            and alert.snoozed_until <= today
+        ):
+            alert.status = AlertStatus.OPEN
+            alert.snoozed_until = None
+            alert.updated_at = now
+
+    findings = evaluate(timeline, policy, now)
+    fired = set()
+    for finding in findings:
+        fired.add(finding.kind)
+        existing = open_by_kind.get(finding.kind)
+        if finding.kind in RED_FLAG_KINDS:
+            new_answers = set(finding.check_in_ids) - alerted_check_ins[finding.kind]
+            if existing is None and not new_answers:
+                continue  # this answer was alerted on and resolved; never raise it twice
+            if existing is not None:
+                _refresh(existing, finding, now, outcome)
+                if new_answers:
+                    outcome.notify.append(existing)  # every new yes notifies at once
+                continue
+        elif existing is not None:
+            _refresh(existing, finding, now, outcome)
+            continue
+        else:
+            resolved = last_resolved.get(finding.kind)
+            if resolved is not None and now - resolved < timedelta(days=policy.rearm_days):
+                continue  # CLINICAL §5: rearm only after rearm_days
+        alert = _create(timeline.patient_id, clinic_id, finding, now)
+        open_by_kind[finding.kind] = alert
+        outcome.created.append(alert)
+        if alert.severity in NOTIFY_AT_ONCE:
+            outcome.notify.append(alert)
+
+    # CLINICAL §5: NON_RESPONSE_6W supersedes an open PERSISTENT_PAIN, with a link.
+    non_response = open_by_kind.get(AlertKind.NON_RESPONSE_6W)
+    persistent = open_by_kind.get(AlertKind.PERSISTENT_PAIN)
+    if non_response is not None and persistent is not None:
+        persistent.status = AlertStatus.SUPERSEDED
+        persistent.superseded_by_id = non_response.id
+        persistent.resolved_at = now
+        persistent.updated_at = now
+        outcome.superseded.append(persistent)
+
+    # Alerts never close themselves; they say since when the condition no longer holds.
+    for kind, alert in open_by_kind.items():
+        if alert.status not in OPEN_ALERT_STATUSES:
+            continue
+        if kind not in fired and alert.condition_cleared_at is None:
+            alert.condition_cleared_at = now
+            alert.updated_at = now
+            outcome.cleared.append(alert)
+
+
+def _refresh(alert: Alert, finding: Finding, now: datetime, outcome: Outcome) -> None:
+    if SEVERITY_ORDER[finding.severity] > SEVERITY_ORDER[alert.severity]:
+        alert.severity = finding.severity
+        if finding.severity in NOTIFY_AT_ONCE:
+            outcome.notify.append(alert)
+    alert.reason = finding.reason
+    alert.evidence = dict(finding.evidence)
+    alert.session_ids = list(finding.session_ids)
+    alert.check_in_ids = sorted(set(alert.check_in_ids or ()) | set(finding.check_in_ids))
+    alert.rule_id = finding.rule_id
+    alert.rule_version = finding.rule_version
+    alert.condition_cleared_at = None
+    alert.updated_at = now
+    outcome.refreshed.append(alert)
+
+
+def _create(patient_id: int, clinic_id: int, finding: Finding, now: datetime) -> Alert:
+    """Insert an alert; if a concurrent evaluation inserted the same one, refresh that one."""
+    alert = Alert(
+        patient_id=patient_id,
+        clinic_id=clinic_id,
+        kind=finding.kind,
+        severity=finding.severity,
+        status=AlertStatus.OPEN,
+        rule_id=finding.rule_id,
+        rule_version=finding.rule_version,
+        reason=finding.reason,
+        evidence=dict(finding.evidence),
+        session_ids=list(finding.session_ids),
+        check_in_ids=list(finding.check_in_ids),
+        dedup_key=f"{patient_id}:{finding.kind.value}",
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(alert)
+            db.session.flush()
+    except IntegrityError:
+        # The partial unique index says another evaluation got there first.
+        existing = db.session.scalar(
+            sa.select(Alert).where(
+                Alert.patient_id == patient_id,
+                Alert.kind == finding.kind,
+                Alert.status.in_(OPEN_ALERT_STATUSES),
+            )
+        )
+        if existing is None:
+            raise
+        _refresh(existing, finding, now, Outcome())
+        return existing
+    return alert
+
+
+SWEEP_BATCH = 500
+
+
+def active_patient_ids() -> list[int]:
+    """Patients with a program in force (active, paused or suspended), not archived."""
+    from app.programs.models import Program
+
+    return list(
+        db.session.scalars(
+            sa.select(Patient.id)
+            .join(Program, Program.patient_id == Patient.id)
+            .where(Patient.archived_at.is_(None), Program.status != "ended")
+            .order_by(Patient.id)
+        )
+    )
+
+
+def sweep(now: datetime, batch: int = SWEEP_BATCH) -> Outcome:
+    """Evaluate every active patient, committing per batch; safe to run concurrently."""
+    total = Outcome()
+    ids = active_patient_ids()
+    db.session.commit()
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        outcome = evaluate_patients(chunk, now)
+        db.session.commit()
+        total.patients += outcome.patients
+        total.created += outcome.created
+        total.refreshed += outcome.refreshed
+        total.superseded += outcome.superseded
+        total.cleared += outcome.cleared
+        total.notify += outcome.notify
+    return total

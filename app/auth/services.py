@@ -178,6 +178,7 @@ def accept_invitation(invitation: Invitation, data: Acceptance, now: datetime) -
     user.password_hash = hash_password(data.password)
     revoke_all(user, now)
     invitation.used_at = now
+    user.last_login_at = now  # accepting signs the person in
     audit.record(
         "invitation.accept",
         actor=user,

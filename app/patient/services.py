@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app import audit
+from app.alerts.engine import patient_changed
 from app.auth.models import Clinic, User
 from app.auth.services import create_user, issue_invitation
 from app.clinical import red_flags
@@ -108,6 +109,8 @@ def create_patient(
     unknown = set(data.intake_red_flags) - set(red_flags.INTAKE_IDS)
     if unknown:
         errors["intake_red_flags"] = "Only RF9 and RF12 are asked at intake."
+    elif any(not isinstance(answer, bool) for answer in data.intake_red_flags.values()):
+        errors["intake_red_flags"] = "Answer each intake question with yes (true) or no (false)."
     if therapist.clinic_id != clinic.id or therapist.role not in (Role.THERAPIST, Role.ADMIN):
         errors["therapist_email"] = "Choose a therapist of this clinic."
     if errors:
@@ -149,6 +152,7 @@ def create_patient(
             ),
             now=now,
         )
+    patient_changed([patient.id], now)
     return patient, token
 
 
@@ -236,7 +240,7 @@ def log_session(patient: Patient, report: SessionReport, *, now: datetime) -> Lo
     prescribed = [
         item
         for item in sorted(items.values(), key=lambda i: i.position)
-        if item.id in reported or item.removed_at is None or item.removed_at > completed_at
+        if item.id in reported or item.in_force_at(completed_at)
     ]
     done = sum(
         1
@@ -291,6 +295,7 @@ def log_session(patient: Patient, report: SessionReport, *, now: datetime) -> Lo
     stored = _insert_once(session, patient, client_id)
     if stored is not session:
         return _replay(stored, report_hash, "session")
+    patient_changed([patient.id], now)
     return Logged(session, True)
 
 
@@ -318,7 +323,11 @@ def _check_session(
     _check_time(errors, "completed_at", report.completed_at, patient, program, now)
     if report.started_at is not None:
         _check_time(errors, "started_at", report.started_at, patient, program, now)
-        if "completed_at" not in errors and report.started_at > report.completed_at:
+        if (
+            "completed_at" not in errors
+            and "started_at" not in errors
+            and report.started_at > report.completed_at
+        ):
             errors["started_at"] = "The start time is after the finish time."
     if not report.exercises:
         errors["exercises"] = "List at least one exercise of the program."
@@ -453,8 +462,9 @@ def record_check_in(patient: Patient, report: CheckInReport, *, now: datetime) -
 
     _check_check_in(patient, report, now)
     answers = {question: bool(answer) for question, answer in report.red_flags.items()}
-    if "RF12" in answers:
-        patient.risk_modifier = answers["RF12"]
+    if answers.get("RF12"):
+        # CLINICAL §6: a yes is never cleared automatically; a later "no" leaves it set.
+        patient.risk_modifier = True
     level = red_flags.classify(answers, patient.risk_modifier)
     check_in = CheckIn(
         patient_id=patient.id,
@@ -491,6 +501,7 @@ def record_check_in(patient: Patient, report: CheckInReport, *, now: datetime) -
         details={"red_flag_level": level.value} if answers else {},
         now=now,
     )
+    patient_changed([patient.id], now)
     return _check_in_result(patient, check_in, True, now)
 
 

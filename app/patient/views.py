@@ -28,7 +28,7 @@ from app.db import utcnow
 from app.enums import CheckInKind, ProgramStatus
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
-from app.patient.forms import SELF_CARE_LABELS, CheckInForm, PlayerForm, SymptomForm
+from app.patient.forms import CheckInForm, PlayerForm, SymptomForm
 from app.patient.models import Patient
 from app.patient.queries import (
     current_program_of,
@@ -68,6 +68,9 @@ def _patient() -> Patient:
     if patient is None:
         abort(404)
     return patient
+
+
+LEVELS = {question.id: question.level for question in red_flags.QUESTIONS}
 
 
 def _instruction_texts() -> dict[str, str]:
@@ -222,13 +225,7 @@ def checkin():
             self_care=tuple(form.self_care.data or ()),
         )
         return _record(patient, form, report, now, "patient/checkin.html")
-    return render_template(
-        "patient/checkin.html",
-        form=form,
-        program=current_program_of(patient),
-        instructions=_instruction_texts(),
-        self_care_labels=SELF_CARE_LABELS,
-    )
+    return render_template("patient/checkin.html", **_screen(patient, form))
 
 
 @bp.route("/checkin/symptom", methods=["GET", "POST"])
@@ -246,7 +243,16 @@ def symptom():
             kind=CheckInKind.SYMPTOM,
         )
         return _record(patient, form, report, now, "patient/symptom.html")
-    return render_template("patient/symptom.html", form=form, instructions=_instruction_texts())
+    return render_template("patient/symptom.html", **_screen(patient, form))
+
+
+def _screen(patient: Patient, form) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "form": form,
+        "instructions": _instruction_texts(),
+        "levels": LEVELS,
+        "risk": patient.risk_modifier,
+    }
 
 
 def _record(patient: Patient, form, report: CheckInReport, now: datetime, template: str):  # type: ignore[no-untyped-def]
@@ -262,13 +268,7 @@ def _record(patient: Patient, form, report: CheckInReport, now: datetime, templa
                     target.errors = [*target.errors, message]
                 else:
                     flash(message, "error")
-            return render_template(
-                template,
-                form=form,
-                program=current_program_of(patient),
-                instructions=_instruction_texts(),
-                self_care_labels=SELF_CARE_LABELS,
-            )
+            return render_template(template, **_screen(patient, form))
         except Conflict:
             db.session.rollback()
             stored = find_check_in(patient, report.id)

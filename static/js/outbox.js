@@ -7,6 +7,7 @@ let dbp = null;
 let state = 'idle'; // idle | offline | login
 let sentNow = 0;
 let flushing = null;
+let queued = null;
 let timer = null;
 
 function openDb() {
@@ -87,12 +88,19 @@ const post = (entry, token) =>
     body: JSON.stringify(entry.payload),
   });
 
-/** Send everything waiting, oldest first; one flush at a time. */
+/** Send everything waiting, oldest first; one flush at a time, and one more queued after it. */
 export function flush() {
-  flushing ||= send().finally(() => {
-    flushing = null;
+  if (!flushing) {
+    flushing = send().finally(() => {
+      flushing = null;
+    });
+    return flushing;
+  }
+  queued ||= flushing.then(() => {
+    queued = null;
+    return flush();
   });
-  return flushing;
+  return queued;
 }
 
 async function send() {

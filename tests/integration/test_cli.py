@@ -4,9 +4,9 @@ import sqlalchemy as sa
 
 from app.auth.models import User
 from app.demo import DEMO_PASSWORD
-from app.enums import ProgramStatus, RedFlagLevel, Role
+from app.enums import OPEN_ALERT_STATUSES, AlertKind, ProgramStatus, RedFlagLevel, Role
 from app.extensions import db
-from app.models import CheckIn, Exercise, Patient, Program, Session
+from app.models import Alert, CheckIn, Exercise, Patient, Program, Session
 
 
 def run(app, *args):
@@ -187,6 +187,11 @@ def test_seed_demo_builds_a_clinic_with_varied_histories_and_is_idempotent(app, 
     assert {RedFlagLevel.EMERGENCY, RedFlagLevel.URGENT, RedFlagLevel.PROMPT} <= levels
     lights = set(db.session.scalars(sa.select(Session.light)))
     assert {"green", "amber", "red"} <= {str(light) for light in lights}
+    # The engine, not the seed, raised an alert of every kind from those histories.
+    open_kinds = set(
+        db.session.scalars(sa.select(Alert.kind).where(Alert.status.in_(OPEN_ALERT_STATUSES)))
+    )
+    assert open_kinds == set(AlertKind)
 
     again = run(app, "seed-demo")
     assert again.exit_code == 0

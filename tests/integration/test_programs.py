@@ -219,12 +219,6 @@ def test_intake_steroid_use_alone_is_a_modifier_not_a_flag(therapist):
     assert patient.risk_modifier is True
 
 
-@pytest.mark.xfail(
-    reason="BUG: a non-bool intake answer is only caught by record_check_in, after the user, "
-    "patient, invitation and audit rows were added, and under the field 'red_flags' instead "
-    "of 'intake_red_flags' (app/patient/services.py create_patient)",
-    strict=True,
-)
 def test_a_non_bool_intake_answer_is_refused_before_anything_is_added(therapist):
     users = count(User)
 

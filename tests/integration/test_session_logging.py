@@ -435,11 +435,6 @@ def test_a_session_at_local_midnight_of_the_start_date_is_accepted(enrol):
     assert set(refused.value.errors) == {"completed_at"}
 
 
-@pytest.mark.xfail(
-    reason="BUG: a naive started_at is compared with an aware completed_at and raises "
-    "TypeError instead of ValidationFailed (app/patient/services.py _check_session)",
-    strict=True,
-)
 def test_a_naive_start_time_is_refused_with_a_message(bundle):
     naive = (DONE_AT - timedelta(minutes=20)).replace(tzinfo=None)
 
@@ -520,11 +515,6 @@ def test_items_removed_before_the_session_are_not_prescribed(bundle):
     assert session.completed is True
 
 
-@pytest.mark.xfail(
-    reason="BUG: items added by a later stage change count as prescribed for a session done "
-    "before it (ProgramItem has no added time; app/patient/services.py log_session)",
-    strict=True,
-)
 def test_a_session_done_before_a_stage_change_and_synced_after_it_keeps_its_items(bundle):
     program = bundle.program
     old_items = list(program.items)

@@ -1,0 +1,333 @@
+"""The patient's pages without JavaScript: today, the plain player, check-in, symptom screen,
+progress, and the offline app's manifest, service worker and offline page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.clinical.red_flags import INSTRUCTIONS, WEEKLY_IDS, Level
+from app.enums import ItemStatus, Light, ProgramStatus
+from app.extensions import db
+from app.patient.models import CheckIn, Session
+from app.patient.services import (
+    CheckInReport,
+    ExerciseResult,
+    SessionReport,
+    log_session,
+    record_check_in,
+)
+from tests.integration.test_security import assert_strict_html
+
+
+def count(model: type) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+
+def hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html) or re.search(
+        rf'id="{name}" name="{name}" type="hidden" value="([^"]*)"', html
+    )
+    assert match, f"no hidden {name}"
+    return match.group(1)
+
+
+@pytest.fixture
+def patient(make_patient, login):
+    bundle = make_patient()
+    login(bundle.user)
+    return bundle
+
+
+def player_form(html: str, program, statuses=("done", "partial", "skipped")) -> dict:
+    data = {
+        "client_id": hidden(html, "client_id"),
+        "started_at": hidden(html, "started_at"),
+        "pain_before": "4",
+        "pain_after": "5",
+        "effort": "3",
+        "notes": "ok",
+    }
+    for item, status in zip(program.items, statuses, strict=False):
+        data[f"ex{item.id}-item_id"] = str(item.id)
+        data[f"ex{item.id}-status"] = status
+        data[f"ex{item.id}-pain_during"] = "4"
+    for item in program.items[len(statuses) :]:
+        data[f"ex{item.id}-status"] = "skipped"
+        data[f"ex{item.id}-skip_reason"] = "no time"
+    return data
+
+
+# ---------------------------------------------------------------------------- today
+
+
+def test_today_offers_a_clear_start_button_to_the_player(client, patient):
+    html = client.get("/today").get_data(as_text=True)
+
+    assert f'href="/session/{patient.program.id}"' in html
+    assert "Start today&#39;s session" in html or "Start today's session" in html
+    assert "about" in html and "min" in html
+    assert 'href="/checkin/symptom"' in html  # "I have a new symptom" from every page
+
+
+def test_today_says_plainly_when_the_program_is_suspended(client, patient):
+    record_check_in(
+        patient.patient,
+        CheckInReport(id=str(uuid.uuid4()), recorded_at=_now(), red_flags={"RF3": True}),
+        now=_now(),
+    )
+    html = client.get("/today").get_data(as_text=True)
+
+    assert "Your exercises are stopped for now" in html
+    assert "/session/" not in html
+
+
+def _now():
+    from app.db import utcnow
+
+    return utcnow()
+
+
+# ---------------------------------------------------------------------------- plain player
+
+
+def test_the_plain_player_form_logs_one_session_with_per_exercise_results(client, patient):
+    page = client.get(f"/session/{patient.program.id}").get_data(as_text=True)
+    data = player_form(page, patient.program)
+
+    response = client.post(f"/session/{patient.program.id}", data=data)
+
+    assert response.status_code == 302
+    session = db.session.scalar(sa.select(Session))
+    assert response.headers["Location"].endswith(f"/done/{session.client_id}")
+    assert session.pain_before == 4 and session.pain_after == 5 and session.effort == 3
+    assert [e.status for e in session.exercises][:3] == [
+        ItemStatus.DONE,
+        ItemStatus.PARTIAL,
+        ItemStatus.SKIPPED,
+    ]
+    assert session.exercises[0].pain_during == 4
+    assert session.exercises[4].skip_reason == "no time"
+    summary = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Amber: Acceptable — repeat this dose" in summary
+
+
+def test_sending_the_same_player_form_twice_stores_one_session(client, patient):
+    page = client.get(f"/session/{patient.program.id}").get_data(as_text=True)
+    data = player_form(page, patient.program)
+
+    first = client.post(f"/session/{patient.program.id}", data=data)
+    second = client.post(f"/session/{patient.program.id}", data=data)
+
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count(Session) == 1
+
+
+def test_the_player_asks_again_when_pain_before_is_missing_and_stores_nothing(client, patient):
+    page = client.get(f"/session/{patient.program.id}").get_data(as_text=True)
+    data = player_form(page, patient.program)
+    del data["pain_before"]
+
+    response = client.post(f"/session/{patient.program.id}", data=data)
+
+    assert response.status_code == 200
+    assert "Choose a number from 0 to 10." in response.get_data(as_text=True)
+    assert count(Session) == 0
+
+
+def test_the_pain_scale_shows_the_anchor_words(client, patient):
+    html = client.get(f"/session/{patient.program.id}").get_data(as_text=True)
+
+    for word in ("none", "mild", "moderate", "severe"):
+        assert f"</b> {word}</label>" in html
+    assert html.count('name="pain_before"') == 11
+    assert '<script type="module" src="/static/js/player.js">' in html
+    assert_strict_html(client.get(f"/session/{patient.program.id}"))
+
+
+def test_another_patients_program_is_not_found(client, patient, make_patient):
+    other = make_patient()
+
+    assert client.get(f"/session/{other.program.id}").status_code == 404
+    assert client.post(f"/session/{other.program.id}", data={}).status_code == 404
+
+
+def test_a_paused_program_shows_no_session_and_logs_nothing(client, patient):
+    data = player_form(
+        client.get(f"/session/{patient.program.id}").get_data(as_text=True), patient.program
+    )
+    record_check_in(
+        patient.patient,
+        CheckInReport(id=str(uuid.uuid4()), recorded_at=_now(), red_flags={"RF6": True}),
+        now=_now(),
+    )
+    page = client.get(f"/session/{patient.program.id}").get_data(as_text=True)
+    assert "Your program is paused" in page
+
+    client.post(f"/session/{patient.program.id}", data=data)
+    assert count(Session) == 0
+
+
+def test_after_a_red_session_the_player_offers_the_eased_session(client, patient):
+    program = patient.program
+    painful = program.items[1]  # abdominal brace: no easier variant, so less volume
+    log_session(
+        patient.patient,
+        SessionReport(
+            id=str(uuid.uuid4()),
+            program_id=program.id,
+            completed_at=_now() - timedelta(seconds=30),
+            pain_before=2,
+            exercises=(ExerciseResult(painful.id, "done", pain_during=8),),
+        ),
+        now=_now(),
+    )
+    assert db.session.scalar(sa.select(Session.light)) is Light.RED
+
+    html = client.get(f"/session/{program.id}").get_data(as_text=True)
+    today = client.get("/today").get_data(as_text=True)
+
+    assert "we&#39;ve eased it off" in html or "we've eased it off" in html
+    assert painful.exercise.easier_note in html
+    assert 'data-reps="6"' in html  # 10 repetitions, 40 % fewer
+    assert "eased it off" in today
+
+
+# ---------------------------------------------------------------------------- check-in
+
+
+def test_the_morning_check_in_asks_the_red_flags_when_due_and_records_pain(client, patient):
+    page = client.get("/checkin").get_data(as_text=True)
+    assert all(f'data-question="{q}"' in page for q in WEEKLY_IDS)
+    data = {
+        "client_id": hidden(page, "client_id"),
+        "asked": " ".join(WEEKLY_IDS),
+        "morning_pain": "3",
+        "self_care": ["heat", "walking"],
+        **dict.fromkeys(WEEKLY_IDS, "no"),
+    }
+
+    response = client.post("/checkin", data=data)
+    result = client.get(response.headers["Location"]).get_data(as_text=True)
+
+    check_in = db.session.scalar(sa.select(CheckIn))
+    assert check_in.morning_pain == 3
+    assert check_in.self_care == ["heat", "walking"]
+    assert check_in.full_screen is True
+    assert INSTRUCTIONS[Level.NONE] in result
+    assert 'data-question="RF1"' not in client.get("/checkin").get_data(as_text=True)
+
+
+def test_an_unanswered_question_is_asked_again(client, patient):
+    page = client.get("/checkin").get_data(as_text=True)
+    data = {"client_id": hidden(page, "client_id"), "asked": " ".join(WEEKLY_IDS)}
+    data.update(dict.fromkeys(WEEKLY_IDS[1:], "no"), morning_pain="2")
+
+    response = client.post("/checkin", data=data)
+
+    assert response.status_code == 200
+    assert "Answer yes or no." in response.get_data(as_text=True)
+    assert count(CheckIn) == 0
+
+
+def test_an_emergency_answer_without_javascript_shows_the_instruction_and_suspends(client, patient):
+    page = client.get("/checkin/symptom").get_data(as_text=True)
+    # A yes goes through at once even if the other questions are still open (CLINICAL §6).
+    data = {"client_id": hidden(page, "client_id"), "asked": " ".join(WEEKLY_IDS), "RF1": "yes"}
+
+    response = client.post("/checkin/symptom", data=data)
+    result = client.get(response.headers["Location"]).get_data(as_text=True)
+
+    assert INSTRUCTIONS[Level.EMERGENCY] in result
+    assert 'class="emergency"' in result
+    db.session.refresh(patient.program)
+    assert patient.program.status is ProgramStatus.SUSPENDED
+
+
+def test_the_symptom_screen_asks_every_weekly_question_and_carries_the_instructions(
+    client, patient
+):
+    response = client.get("/checkin/symptom")
+    html = response.get_data(as_text=True)
+
+    assert all(f'data-question="{q}"' in html for q in WEEKLY_IDS)
+    assert 'data-question="RF9"' not in html and 'data-question="RF12"' not in html
+    for level in Level:
+        assert f'data-level="{level.value}">' in html  # the texts JavaScript shows at once
+    assert_strict_html(response)
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+def test_progress_shows_the_trend_as_an_accessible_svg(client, make_patient, login):
+    bundle = make_patient(start_days_ago=21, intake_pain=6)
+    login(bundle.user)
+    now = _now()
+    for days_ago, pain in ((20, 6), (19, 6), (18, 6), (2, 4), (1, 4), (0, 4)):
+        record_check_in(
+            bundle.patient,
+            CheckInReport(
+                id=str(uuid.uuid4()),
+                recorded_at=now - timedelta(days=days_ago, minutes=5),
+                morning_pain=pain,
+            ),
+            now=now,
+        )
+    db.session.commit()
+
+    response = client.get("/progress")
+    html = response.get_data(as_text=True)
+
+    assert "Pain 6 → 4 over 3 weeks." in html
+    assert re.search(r'<svg class="chart"[^>]*role="img"', html)
+    assert "<title" in html and "<polyline" in html
+    assert '<table class="visually-hidden">' in html
+    assert "Stage 2: Stabilise" in html  # what comes next
+    assert_strict_html(response)
+
+
+def test_progress_with_few_readings_says_so(client, patient):
+    html = client.get("/progress").get_data(as_text=True)
+
+    assert "Rate your pain before each session" in html or "Not enough pain ratings" in html
+
+
+# ---------------------------------------------------------------------------- the offline app
+
+
+def test_the_service_worker_is_served_from_the_root_for_the_whole_site(client):
+    response = client.get("/sw.js")
+
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/"
+    body = response.get_data(as_text=True)
+    assert "/static/js/player.js" in body and '"/offline"' in body
+    assert "credentials: 'omit'" in body  # the cached shell never holds anyone's data
+
+
+def test_the_manifest_makes_the_app_installable(client):
+    manifest = client.get("/manifest.webmanifest").get_json()
+
+    assert manifest["start_url"] == "/today"
+    assert manifest["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    assert any(icon.get("purpose") == "maskable" for icon in manifest["icons"])
+    for icon in manifest["icons"]:
+        response = client.get(icon["src"])
+        assert response.status_code == 200
+        response.close()
+
+
+def test_the_offline_page_carries_the_red_flag_screen_and_its_instructions(client):
+    response = client.get("/offline")
+    html = response.get_data(as_text=True)
+
+    assert INSTRUCTIONS[Level.EMERGENCY] in html
+    assert all(f'data-question="{q}"' in html for q in WEEKLY_IDS)
+    assert_strict_html(response)
