@@ -92,6 +92,7 @@ def register_security(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
+    from app.alerts.views import bp as alerts_bp
     from app.api import PREFIX as API_PREFIX
     from app.api import bp as api_bp
     from app.auth.views import bp as auth_bp
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(caseload_bp, url_prefix="/caseload")
     app.register_blueprint(programs_bp, url_prefix="/programs")
     app.register_blueprint(patient_bp)
+    app.register_blueprint(alerts_bp, url_prefix="/alerts")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix=API_PREFIX)
 

@@ -74,3 +74,5 @@ class Referral(db.Model):
     summary: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    patient: Mapped["Patient"] = relationship()

@@ -36,5 +36,5 @@ def _register_endpoints() -> None:
         importlib.import_module(f"app.api.{module}")
 
 
-ENDPOINT_MODULES: tuple[str, ...] = ("patient", "therapist")
+ENDPOINT_MODULES: tuple[str, ...] = ("patient", "therapist", "alerts")
 _register_endpoints()

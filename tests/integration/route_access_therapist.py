@@ -37,3 +37,23 @@ ACCESS.update(
         "api.api_resume": CLINICIANS,
     }
 )
+
+ACCESS.update(
+    {
+        "alerts.inbox": CLINICIANS,
+        "alerts.detail": CLINICIANS,
+        "alerts.acknowledge": CLINICIANS,
+        "alerts.snooze": CLINICIANS,
+        "alerts.resolve": CLINICIANS,
+        "alerts.referral": CLINICIANS,
+    }
+)
+
+ACCESS.update(
+    {
+        "api.api_alerts": CLINICIANS,
+        "api.api_acknowledge": CLINICIANS,
+        "api.api_snooze": CLINICIANS,
+        "api.api_resolve": CLINICIANS,
+    }
+)
