@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres lint format screenshots clean
+.PHONY: run test test-postgres lint format bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,8 @@ clean:
 
 screenshots: $(VENV)/.test-deps
 	$(BIN)/python docs/screenshots.py
+
+# Benchmarks (not part of the test suite); results go to bench/RESULTS.md.
+bench: $(VENV)/.test-deps
+	$(BIN)/python bench/caseload.py
+	$(BIN)/python bench/sweep.py

@@ -86,8 +86,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_security(app: Flask) -> None:
     from app import security
+    from app.alerts import notify
 
     security.init_app(app)
+    notify.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -171,15 +171,28 @@ def sweep_command() -> None:
     import time
 
     from app.alerts.engine import sweep
+    from app.alerts.notify import send_at_once
 
     started = time.perf_counter()
     outcome = sweep(utcnow())
     seconds = time.perf_counter() - started
+    sent = send_at_once(utcnow())
     click.echo(
         f"Evaluated {outcome.patients} patients in {seconds:.1f} s: "
         f"{len(outcome.created)} new alerts, {len(outcome.refreshed)} refreshed, "
-        f"{len(outcome.superseded)} superseded, {len(outcome.cleared)} cleared."
+        f"{len(outcome.superseded)} superseded, {len(outcome.cleared)} cleared; "
+        f"{sent} emails sent."
     )
+
+
+@alerts.command("digest")
+@writes
+def digest_command() -> None:
+    """Email each therapist a digest of new medium, low and info alerts (run daily)."""
+    from app.alerts.notify import send_digest
+
+    sent = send_digest(utcnow())
+    click.echo(f"{sent} digest emails sent.")
 
 
 def init_app(app: Flask) -> None:

@@ -1,15 +1,20 @@
 """The clinic admin's side: the clinic's people and the audit log."""
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy.orm import aliased
+from wtforms import StringField
+from wtforms.validators import InputRequired
 
 from app.access import admin_required
 from app.admin.models import AuditEvent
+from app.admin.policy import LABELS, SETTINGS, clinic_policy, show, update_policy
 from app.auth.models import User
 from app.auth.services import create_user, issue_invitation
 from app.caseload.forms import InviteTherapistForm
+from app.clinical.policy import Policy
 from app.db import utcnow
 from app.enums import Role
 from app.errors import ValidationFailed
@@ -89,3 +94,47 @@ def invite_therapist():
                 qr=qr_svg(url, f"QR code of the invitation link for {user.name}"),
             )
     return render_template("admin/invite_therapist.html", form=form)
+
+
+def policy_form_class() -> type[FlaskForm]:
+    """A form with one text field per threshold (built from the Policy's fields)."""
+    fields = {
+        name: StringField(LABELS.get(name, (None, name))[1], validators=[InputRequired()])
+        for name in SETTINGS
+    }
+    return type("PolicyForm", (FlaskForm,), fields)
+
+
+@bp.route("/policy", methods=["GET", "POST"])
+@admin_required
+def policy():
+    """See and change the clinic's alert thresholds (defaults from CLINICAL.md)."""
+    clinic = current_user.clinic
+    current = clinic_policy(clinic)
+    defaults = Policy()
+    form = policy_form_class()()
+    if request.method == "GET":
+        for name in SETTINGS:
+            getattr(form, name).data = show(getattr(current, name))
+    if form.validate_on_submit():
+        try:
+            update_policy(
+                clinic,
+                {name: getattr(form, name).data for name in SETTINGS},
+                by=current_user,
+                now=utcnow(),
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash("Thresholds saved; they apply from the next evaluation.", "success")
+            return redirect(url_for("admin.policy"))
+    groups: dict[str, list] = {}
+    for name in SETTINGS:
+        groups.setdefault(LABELS.get(name, ("Other", name))[0], []).append(
+            (getattr(form, name), show(getattr(defaults, name)))
+        )
+    page = render_template("admin/policy.html", groups=groups, form=form, version=current.version)
+    return page, 422 if form.errors else 200

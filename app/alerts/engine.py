@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app.alerts.models import Alert
-from app.alerts.rules import Finding, Timeline, evaluate
+from app.alerts.notify import mark_pending
+from app.alerts.rules import Assessment, Finding, Timeline, assess, evaluate
 from app.alerts.timeline import load_timelines
 from app.auth.models import Clinic
 from app.caseload.summary import refresh_summaries
@@ -34,7 +35,6 @@ from app.clinical.policy import Policy
 from app.enums import OPEN_ALERT_STATUSES, AlertKind, AlertStatus, Severity
 from app.extensions import db
 from app.patient.models import Patient
-from app.timeutil import local_date
 
 RED_FLAG_KINDS = (
     AlertKind.RED_FLAG_EMERGENCY,
@@ -77,16 +77,24 @@ def evaluate_patients(patient_ids: Iterable[int], now: datetime) -> Outcome:
     db.session.flush()
     timelines = load_timelines(ids, now)
     policies = _policies(ids)
-    alerts = list(db.session.scalars(sa.select(Alert).where(Alert.patient_id.in_(ids))))
+    alerts: dict[int, list[Alert]] = defaultdict(list)
+    for alert in db.session.scalars(sa.select(Alert).where(Alert.patient_id.in_(ids))):
+        alerts[alert.patient_id].append(alert)
+    assessments = {}
     for patient_id in ids:
         timeline = timelines.get(patient_id)
         if timeline is None:
             continue
         policy, clinic_id = policies[patient_id]
-        mine = [a for a in alerts if a.patient_id == patient_id]
-        _apply(timeline, policy, clinic_id, mine, now, outcome)
+        assessment = assess(timeline, policy, now)
+        assessments[patient_id] = assessment
+        _apply(timeline, policy, clinic_id, alerts[patient_id], now, outcome, assessment)
+    for alert in outcome.notify:
+        alert.notified_at = None  # every new red-flag yes and every raise notifies again
+    if outcome.notify:
+        mark_pending()
     db.session.flush()
-    refresh_summaries(ids, now, timelines)
+    refresh_summaries(ids, now, timelines, assessments)
     return outcome
 
 
@@ -111,8 +119,9 @@ def _apply(
     alerts: list[Alert],
     now: datetime,
     outcome: Outcome,
+    assessment: Assessment,
 ) -> None:
-    today = local_date(now, timeline.timezone)
+    today = assessment.today
     open_by_kind = {a.kind: a for a in alerts if a.status in OPEN_ALERT_STATUSES}
     last_resolved: dict[AlertKind, datetime] = {}
     alerted_check_ins: dict[AlertKind, set[int]] = defaultdict(set)
@@ -134,7 +143,7 @@ def _apply(
             alert.snoozed_until = None
             alert.updated_at = now
 
-    findings = evaluate(timeline, policy, now)
+    findings = evaluate(timeline, policy, now, assessment=assessment)
     fired = set()
     for finding in findings:
         fired.add(finding.kind)

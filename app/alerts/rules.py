@@ -796,12 +796,15 @@ def ready_to_progress(
     )
 
 
-def evaluate(timeline: Timeline, policy: Policy, now: datetime) -> list[Finding]:
+def evaluate(
+    timeline: Timeline, policy: Policy, now: datetime, *, assessment: Assessment | None = None
+) -> list[Finding]:
     """Return every finding for the timeline at ``now``, in the order of the CLINICAL §5 table.
 
     NON_RESPONSE_6W supersedes PERSISTENT_PAIN: when it fires, PERSISTENT_PAIN is not returned.
+    A caller that already assessed the timeline passes it, so it is computed once.
     """
-    a = assess(timeline, policy, now)
+    a = assessment or assess(timeline, policy, now)
     findings = red_flag_findings(timeline, policy, now, assessment=a)
     non_response = non_response_6w(timeline, policy, now, assessment=a)
     candidates = [

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from app import audit
 from app.auth.models import Clinic, Invitation, User
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
-from app.auth.sessions import revoke_all
+from app.auth.sessions import revoke_all, token_digest
 from app.enums import Role
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -22,6 +22,14 @@ from app.extensions import db
 def normalise_email(email: str | None) -> str | None:
     email = (email or "").strip().lower()
     return email or None
+
+
+def check_email(email: str, field: str = "email") -> str:
+    """Return the normalised address or refuse one that cannot be an email address."""
+    try:
+        return validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ValidationFailed({field: "Enter a valid email address."}) from None
 
 
 def get_or_create_clinic(name: str, now: datetime) -> Clinic:
@@ -52,6 +60,8 @@ def create_user(
 ) -> User:
     """Create an account; without a password it waits for an invitation to be accepted."""
     email = normalise_email(email)
+    if email is not None:
+        email = check_email(email)
     if email is not None and db.session.scalar(sa.select(User.id).where(User.email == email)):
         raise ValidationFailed({"email": "An account with this email already exists."})
     if password is not None:
@@ -104,10 +114,6 @@ def authenticate(email: str, password: str, now: datetime) -> User | None:
     return user
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def revoke_invitations(user: User, now: datetime) -> None:
     """Make every open invitation of the user unusable."""
     db.session.execute(
@@ -132,7 +138,7 @@ def issue_invitation(
         Invitation(
             clinic_id=user.clinic_id,
             user_id=user.id,
-            token_hash=_digest(token),
+            token_hash=token_digest(token),
             created_by_id=created_by.id if created_by else None,
             created_at=now,
             expires_at=now + lifetime,
@@ -144,7 +150,7 @@ def issue_invitation(
 def find_invitation(token: str, now: datetime) -> Invitation | None:
     """Return the usable invitation for a token, or None if unknown, used, revoked or expired."""
     invitation = db.session.scalar(
-        sa.select(Invitation).where(Invitation.token_hash == _digest(token))
+        sa.select(Invitation).where(Invitation.token_hash == token_digest(token))
     )
     if invitation is None or not invitation.is_usable(now):
         return None
@@ -165,8 +171,14 @@ def accept_invitation(invitation: Invitation, data: Acceptance, now: datetime) -
     errors: dict[str, str] = {}
     if user.email is None:
         email = normalise_email(data.email)
+        if email is not None:
+            try:
+                email = check_email(email)
+            except ValidationFailed as exc:
+                errors.update(exc.errors)
+                email = None
         if email is None:
-            errors["email"] = "Enter your email address."
+            errors.setdefault("email", "Enter your email address.")
         elif db.session.scalar(sa.select(User.id).where(User.email == email)):
             errors["email"] = "An account with this email already exists."
         else:

@@ -2,7 +2,6 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -40,4 +39,5 @@ class PatientSummary(db.Model):
     data_days: Mapped[int] = mapped_column(default=0)
     period_start: Mapped[date | None]
     period_end: Mapped[date | None]
-    trend: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    # Polyline points of the last 28 days' daily resting pain, drawn as the caseload sparkline.
+    spark: Mapped[str] = mapped_column(sa.String(1000), default="")

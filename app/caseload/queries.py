@@ -15,8 +15,8 @@ from app.access import patient_scope
 from app.alerts.models import Alert
 from app.auth.models import User
 from app.caseload.models import PatientSummary
-from app.caseload.summary import DATA_DAYS_FOR_CODE, TREND_DAYS
-from app.charts import PainChart, pain_chart, sparkline
+from app.caseload.summary import DATA_DAYS_FOR_CODE
+from app.charts import PainChart, pain_chart
 from app.clinical.adherence import (
     Adherence,
     ScheduleChange,
@@ -66,7 +66,7 @@ class CaseloadRow:
     partial_adherence: bool
     last_activity: datetime | None
     data_days: DataDays
-    trend: list
+    spark: str
     open_alerts: dict[str, int]
     attention_alerts: dict[str, int]
     as_of: date | None
@@ -80,17 +80,8 @@ class CaseloadRow:
         )
 
     @property
-    def spark(self) -> str:
-        """Polyline points of the last 28 days' resting pain, for the inline sparkline."""
-        if not self.trend or self.as_of is None:
-            return ""
-        first = self.as_of - timedelta(days=TREND_DAYS - 1)
-        values: list[float | None] = [None] * TREND_DAYS
-        for day, value in self.trend:
-            index = (date.fromisoformat(day) - first).days
-            if 0 <= index < TREND_DAYS:
-                values[index] = value
-        return sparkline(values)
+    def badges(self) -> list[tuple[str, int]]:
+        return [(s, self.open_alerts[s]) for s in SEVERITY_RANK if s in self.open_alerts]
 
     @property
     def top_severity(self) -> str | None:
@@ -115,6 +106,24 @@ class CaseloadRow:
         )
 
 
+SUMMARY_COLUMNS = (
+    PatientSummary.as_of,
+    PatientSummary.episode_start,
+    PatientSummary.stage,
+    PatientSummary.program_status,
+    PatientSummary.adherence,
+    PatientSummary.baseline,
+    PatientSummary.current,
+    PatientSummary.pain_status,
+    PatientSummary.partial_adherence,
+    PatientSummary.last_activity_at,
+    PatientSummary.data_days,
+    PatientSummary.period_start,
+    PatientSummary.period_end,
+    PatientSummary.spark,
+)
+
+
 @dataclass(frozen=True)
 class CaseloadFilter:
     search: str = ""
@@ -136,7 +145,7 @@ def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -
             patient_user.email,
             patient_user.password_hash.is_(None).label("invited"),
             therapist.name.label("therapist_name"),
-            PatientSummary,
+            *SUMMARY_COLUMNS,
         )
         .join(patient_user, patient_user.id == Patient.user_id)
         .outerjoin(therapist, therapist.id == Patient.therapist_id)
@@ -166,10 +175,11 @@ def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -
             attention[patient_id][severity.value] += 1
 
     result = []
+    todays: dict[str, date] = {}
     for row in rows:
-        s = row.PatientSummary
-        today = local_date(now, row.timezone)
-        start = s.episode_start if s else None
+        if row.timezone not in todays:
+            todays[row.timezone] = local_date(now, row.timezone)
+        start = row.episode_start
         result.append(
             CaseloadRow(
                 id=row.id,
@@ -178,22 +188,20 @@ def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -
                 timezone=row.timezone,
                 therapist_name=row.therapist_name,
                 invited=row.invited,
-                stage=s.stage if s else None,
-                program_status=s.program_status if s else "none",
-                program_day=(today - start).days + 1 if start else None,
-                adherence=s.adherence if s else None,
-                baseline=s.baseline if s else None,
-                current=s.current if s else None,
-                pain_status=s.pain_status if s else "UNKNOWN",
-                partial_adherence=s.partial_adherence if s else False,
-                last_activity=s.last_activity_at if s else None,
-                data_days=DataDays(s.data_days, s.period_start, s.period_end)
-                if s
-                else DataDays(0, None, None),
-                trend=list(s.trend) if s else [],
+                stage=row.stage,
+                program_status=row.program_status or "none",
+                program_day=(todays[row.timezone] - start).days + 1 if start else None,
+                adherence=row.adherence,
+                baseline=row.baseline,
+                current=row.current,
+                pain_status=row.pain_status or "UNKNOWN",
+                partial_adherence=bool(row.partial_adherence),
+                last_activity=row.last_activity_at,
+                data_days=DataDays(row.data_days or 0, row.period_start, row.period_end),
+                spark=row.spark or "",
                 open_alerts=dict(open_alerts.get(row.id, {})),
                 attention_alerts=dict(attention.get(row.id, {})),
-                as_of=s.as_of if s else None,
+                as_of=row.as_of,
             )
         )
     if filters.attention:

@@ -20,6 +20,7 @@ from app.alerts.rules import Assessment, Timeline, assess
 from app.alerts.timeline import load_timelines
 from app.auth.models import Clinic
 from app.caseload.models import PatientSummary
+from app.charts import sparkline
 from app.clinical.policy import Policy
 from app.extensions import db
 from app.patient.models import CheckIn, Patient, Session
@@ -47,23 +48,24 @@ def data_days(timeline: Timeline, today: date) -> tuple[int, date | None, date |
     return sum(1 for d in days if period_start <= d <= today), period_start, period_end
 
 
-def trend(assessment: Assessment) -> list[list]:
-    """Daily mean resting pain over the last 28 days, as [iso date, value] pairs."""
+def trend(assessment: Assessment) -> str:
+    """Sparkline points of the daily mean resting pain over the last 28 days."""
     first = assessment.today - timedelta(days=TREND_DAYS - 1)
     by_day: dict[date, list[int]] = defaultdict(list)
     for reading in assessment.readings:
         if reading.local_date >= first:
             by_day[reading.local_date].append(reading.value)
-    return [
-        [day.isoformat(), round(sum(values) / len(values), 2)]
-        for day, values in sorted(by_day.items())
-    ]
+    values: list[float | None] = [None] * TREND_DAYS
+    for day, readings in by_day.items():
+        values[(day - first).days] = sum(readings) / len(readings)
+    return sparkline(values)
 
 
 def refresh_summaries(
     patient_ids: Iterable[int],
     now: datetime,
     timelines: dict[int, Timeline] | None = None,
+    assessments: dict[int, Assessment] | None = None,
 ) -> None:
     """Recompute the summary rows of these patients as of `now` (the caller commits)."""
     ids = list(dict.fromkeys(patient_ids))
@@ -105,7 +107,9 @@ def refresh_summaries(
         timeline = timelines.get(patient_id)
         if timeline is None:
             continue
-        a = assess(timeline, policies[clinic_of[patient_id]], now)
+        a = (assessments or {}).get(patient_id) or assess(
+            timeline, policies[clinic_of[patient_id]], now
+        )
         days, period_start, period_end = data_days(timeline, a.today)
         summary = existing.get(patient_id)
         if summary is None:
@@ -130,7 +134,7 @@ def refresh_summaries(
             "data_days": days,
             "period_start": period_start,
             "period_end": period_end,
-            "trend": trend(a),
+            "spark": trend(a),
         }
         for field, value in values.items():
             if getattr(summary, field, None) != value:

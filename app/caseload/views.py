@@ -20,6 +20,7 @@ from app import audit
 from app.access import clinician_required, get_patient_or_404
 from app.auth.models import Invitation
 from app.auth.services import issue_invitation, revoke_invitations
+from app.auth.sessions import token_digest
 from app.caseload.forms import InvitationForm, InvitePatientForm, timezone_choices
 from app.caseload.queries import CaseloadFilter, caseload
 from app.caseload.queries import patient_detail as load_patient_detail
@@ -121,8 +122,12 @@ def invitation(patient_id: int):
         .order_by(Invitation.created_at.desc())
     )
     now = utcnow()
-    if pending is None or not pending.is_usable(now):
-        token = None
+    if (
+        pending is None
+        or not pending.is_usable(now)
+        or (token is not None and pending.token_hash != token_digest(token))
+    ):
+        token = None  # expired, or a colleague has issued a newer link since
     url = invitation_url(token) if token else None
     return render_template(
         "caseload/invitation.html",

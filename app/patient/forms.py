@@ -23,7 +23,6 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.clinical.red_flags import BY_ID, WEEKLY_IDS
-from app.formatting import pain_word
 from app.patient.services import MAX_NOTES, MAX_SKIP_REASON, SELF_CARE
 
 PAIN_CHOICES = [SelectChoice(value, str(value)) for value in range(11)]
@@ -74,11 +73,8 @@ class ExerciseForm(Form):
         validators=[Optional(), Length(max=MAX_SKIP_REASON)],
     )
     pain_during = SelectField(
-        "Worst pain during it (optional)",
-        choices=[
-            SelectChoice("", "—"),
-            *(SelectChoice(v, f"{v} {pain_word(v)}") for v in range(11)),
-        ],
+        "Worst pain during it: 0 none, 1–3 mild, 4–6 moderate, 7–10 severe (optional)",
+        choices=[SelectChoice("", "—"), *(SelectChoice(v, str(v)) for v in range(11))],
         coerce=int_or_none,
         validators=[Optional()],
     )

@@ -55,9 +55,11 @@ bp = Blueprint("patient", __name__)
 SHELL_ASSETS = (
     "css/app.css",
     "css/patient.css",
+    "css/checkin.css",
     "js/outbox.js",
     "js/player.js",
     "js/checkin.js",
+    "js/attention.js",
     "img/icon.svg",
     "img/icon-192.png",
 )

@@ -295,7 +295,7 @@ def upgrade():
     sa.Column('data_days', sa.Integer(), nullable=False),
     sa.Column('period_start', sa.Date(), nullable=True),
     sa.Column('period_end', sa.Date(), nullable=True),
-    sa.Column('trend', sa.JSON(), nullable=False),
+    sa.Column('spark', sa.String(length=1000), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_patient_summaries_patient_id_patients'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('patient_id', name=op.f('pk_patient_summaries'))
     )

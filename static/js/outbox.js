@@ -158,7 +158,7 @@ async function send() {
 
 // ---------------------------------------------------------------------------- what the page shows
 
-function h(tag, attrs = {}, ...children) {
+export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
@@ -169,53 +169,6 @@ function h(tag, attrs = {}, ...children) {
 }
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
-const FIXABLE = {
-  pain_before: 'Pain before (0–10)',
-  pain_after: 'Pain after (0–10)',
-  effort: 'Effort (0–10)',
-  morning_pain: 'Pain this morning (0–10)',
-};
-const TIMES = ['completed_at', 'started_at', 'recorded_at'];
-
-function attentionItem(entry) {
-  const errors = entry.problem?.errors || [];
-  const inputs = {};
-  const fixes = errors
-    .filter((e) => FIXABLE[e.field])
-    .map((e) => {
-      const id = `fix-${entry.id}-${e.field}`;
-      inputs[e.field] = h('input', { id, type: 'number', min: '0', max: '10', inputmode: 'numeric' });
-      return h('div', { class: 'field' }, h('label', { for: id, class: 'label' }, FIXABLE[e.field]), inputs[e.field]);
-    });
-  const resend = async () => {
-    const payload = { ...entry.payload };
-    for (const [field, input] of Object.entries(inputs)) {
-      if (input.value !== '') payload[field] = Number(input.value);
-    }
-    for (const e of errors) {
-      if (TIMES.includes(e.field)) payload[e.field] = new Date().toISOString();
-    }
-    if (entry.status === 409) payload.id = uuid(); // that id is taken: send it as a new report
-    await del('attention', entry.id);
-    await enqueue(entry.kind, entry.url, payload, entry.label);
-  };
-  const discard = async () => {
-    await del('attention', entry.id);
-    render();
-  };
-  return h(
-    'li',
-    {},
-    h('strong', {}, entry.label || 'Saved entry'),
-    h('p', {}, entry.problem?.detail || 'The server could not accept this.'),
-    errors.length ? h('ul', {}, ...errors.map((e) => h('li', {}, `${e.field}: ${e.message}`))) : null,
-    ...fixes,
-    h('div', { class: 'nav-buttons' },
-      h('button', { type: 'button', class: 'button', onclick: resend }, 'Correct and send again'),
-      h('button', { type: 'button', class: 'button', onclick: discard }, 'Discard'),
-    ),
-  );
-}
 
 async function render() {
   const boxes = document.querySelectorAll('[data-outbox]');
@@ -244,9 +197,12 @@ async function render() {
       parts.push(h('p', { class: 'sent', role: 'status' }, `Sent: ${plural(sentNow, 'report')} from this phone. Thank you.`));
     }
     if (attention.length) {
+      // Rare, so its code loads only when needed.
+      const { attentionItem } = await import('./attention.js');
+      const fix = { h, uuid, enqueue, remove: (id) => del('attention', id).then(render) };
       parts.push(h('div', { class: 'attention' },
         h('h2', {}, 'Needs your attention'),
-        h('ul', {}, ...attention.map(attentionItem))));
+        h('ul', {}, ...attention.map((entry) => attentionItem(entry, fix)))));
     }
     box.replaceChildren(...parts);
   }

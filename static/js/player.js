@@ -1,21 +1,10 @@
-// Guided player: one exercise per screen, a set counter, hold and rest timers with a large
-// countdown, optional beep and vibration. Without this script the page is one plain form.
-import { enqueue, onOutbox, uuid } from './outbox.js';
+// Guided player: timers, set counter, beep; without this script the page is one plain form.
+import { enqueue, h, onOutbox, uuid } from './outbox.js';
 
 const form = document.querySelector('[data-player]');
 const quiet = matchMedia('(prefers-reduced-motion: reduce)');
 let audio = null;
 let wake = null;
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v);
-  }
-  el.append(...children);
-  return el;
-}
 
 const soundOn = () => localStorage.getItem('hs-sound') === '1';
 
@@ -30,9 +19,7 @@ function signal() {
     osc.connect(gain).connect(audio.destination);
     osc.start();
     osc.stop(audio.currentTime + 0.18);
-  } catch {
-    /* no sound on this phone */
-  }
+  } catch {}
   if (!quiet.matches) navigator.vibrate?.(200);
 }
 

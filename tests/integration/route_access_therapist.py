@@ -25,6 +25,7 @@ ACCESS = {
     "caseload.revoke_invitation": CLINICIANS,
     "caseload.patient_detail": CLINICIANS,
     "admin.invite_therapist": {"admin"},
+    "admin.policy": {"admin"},
 }
 
 ACCESS.update(

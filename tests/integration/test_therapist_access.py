@@ -23,9 +23,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.admin.models import AuditEvent
+from app.alerts.models import Alert
 from app.auth.models import User
 from app.db import utcnow
-from app.enums import Role
+from app.enums import AlertKind, AlertStatus, Role, Severity
 from app.extensions import db
 from app.programs import library as library_services
 from app.programs.content import BUILTIN_TEMPLATE
@@ -58,6 +59,7 @@ class World:
     admin_exercise_id: int
     extra_exercise_id: int  # a built-in exercise not in the stage 1 program
     items: dict[int, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    alerts: dict[int, int] = field(default_factory=dict)  # patient id → an open alert's id
 
     def target(self, actor: str) -> PatientBundle:
         return self.admins if actor == "admin" else self.mine
@@ -115,7 +117,26 @@ def world(make_clinic, make_user, make_patient) -> World:
     )
     for bundle in (mine, admins):
         w.items[bundle.program.id] = [(i.id, i.dosage()) for i in bundle.program.items]
+        w.alerts[bundle.patient.id] = _open_alert(bundle)
     return w
+
+
+def _open_alert(bundle: PatientBundle) -> int:
+    alert = Alert(
+        patient_id=bundle.patient.id,
+        clinic_id=bundle.patient.clinic_id,
+        kind=AlertKind.PERSISTENT_PAIN,
+        severity=Severity.MEDIUM,
+        status=AlertStatus.OPEN,
+        rule_id="persistent_pain",
+        rule_version="test",
+        reason="Pain has not improved for three weeks (made by the test)",
+        evidence={"baseline": 6, "current": 6},
+        dedup_key=f"PERSISTENT_PAIN:{bundle.patient.id}",
+    )
+    db.session.add(alert)
+    db.session.commit()
+    return alert.id
 
 
 def dump_database() -> dict[str, list[str]]:
@@ -212,6 +233,10 @@ def first_item(w: World, actor: str) -> tuple[int, dict[str, Any]]:
     return w.items[program_id(w, actor)][1]  # abdominal brace: reps and a hold
 
 
+def alert_id(w: World, actor: str) -> int:
+    return w.alerts[patient_id(w, actor)]
+
+
 def pause_both(w: World) -> None:
     for bundle in (w.mine, w.admins):
         program = db.session.get(Program, bundle.program.id)
@@ -221,9 +246,7 @@ def pause_both(w: World) -> None:
 
 CASES: dict[tuple[str, str], Case] = {
     # ------------------------------------------------------------------ caseload (HTML)
-    ("caseload.patient_detail", "GET"): Case(
-        lambda w, a: f"/caseload/patients/{patient_id(w, a)}"
-    ),
+    ("caseload.patient_detail", "GET"): Case(lambda w, a: f"/caseload/patients/{patient_id(w, a)}"),
     ("caseload.invitation", "GET"): Case(
         lambda w, a: f"/caseload/patients/{patient_id(w, a)}/invitation"
     ),
@@ -342,6 +365,21 @@ CASES: dict[tuple[str, str], Case] = {
         changes=True,
         prepare=pause_both,
     ),
+    ("api.api_acknowledge", "POST"): ApiCase(
+        lambda w, a: f"/api/v1/alerts/{alert_id(w, a)}/acknowledge",
+        lambda w, a: {},
+        changes=True,
+    ),
+    ("api.api_snooze", "POST"): ApiCase(
+        lambda w, a: f"/api/v1/alerts/{alert_id(w, a)}/snooze",
+        lambda w, a: {"days": 3},
+        changes=True,
+    ),
+    ("api.api_resolve", "POST"): ApiCase(
+        lambda w, a: f"/api/v1/alerts/{alert_id(w, a)}/resolve",
+        lambda w, a: {"action": "contacted", "note": "Phoned, feeling better"},
+        changes=True,
+    ),
 }
 
 
@@ -373,9 +411,7 @@ def test_every_therapist_route_with_an_object_id_has_an_access_case(app):
 
 
 @pytest.mark.parametrize("key", sorted(CASES), ids=case_id)
-def test_only_the_assigned_therapist_and_the_clinic_admin_reach_the_object(
-    world, client_for, key
-):
+def test_only_the_assigned_therapist_and_the_clinic_admin_reach_the_object(world, client_for, key):
     endpoint, method = key
     case = CASES[key]
     if case.prepare:
@@ -474,3 +510,46 @@ def test_a_logged_out_visitor_is_sent_to_login_and_the_api_answers_401(world, cl
             assert response.status_code == 302, endpoint
             assert response.headers["Location"].startswith("/auth/login")
     assert dump_database() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/patients/{patient}/program", {"template": "nope", "stage": 9}),
+        ("PATCH", "/api/v1/programs/{program}/items/{item}", {"sets": -1}),
+        ("POST", "/api/v1/programs/{program}/stage", {"stage": 9}),
+        ("POST", "/api/v1/programs/{program}/resume", {"reason": 7}),
+        ("POST", "/api/v1/alerts/{alert}/snooze", {"days": 99}),
+        ("POST", "/api/v1/alerts/{alert}/resolve", {"action": "shrug"}),
+    ],
+)
+def test_an_outsiders_invalid_body_is_still_404_so_validation_does_not_reveal_the_object(
+    world, client_for, method, path, body
+):
+    url = path.format(
+        patient=world.mine.patient.id,
+        program=world.mine.program.id,
+        item=first_item(world, "therapist")[0],
+        alert=alert_id(world, "therapist"),
+    )
+    clients = [client_for(user) for user in (world.outsider, world.colleague)]
+    before = dump_database()
+
+    for c in clients:
+        response = c.open(url, method=method, json=body)
+
+        assert response.status_code == 404
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["errors"] == []
+    assert dump_database() == before
+
+
+def test_copying_another_clinics_exercise_into_the_library_is_404(world, client_for):
+    theirs = _clinic_exercise(world.outsider.clinic_id, world.outsider, "Their secret move")
+    c = client_for(world.therapist)
+
+    response = c.get(f"/programs/exercises/new?copy={theirs}")
+
+    assert response.status_code == 404
+    assert "Their secret move" not in response.get_data(as_text=True)
+    assert "Their secret move" not in c.get("/programs/?q=secret").get_data(as_text=True)

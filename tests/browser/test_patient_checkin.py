@@ -1,0 +1,102 @@
+"""The red-flag screen on a phone: an emergency answer shows the instruction at once, online
+and offline, and the program is suspended as soon as the answer reaches the server."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+
+from app.clinical.red_flags import INSTRUCTIONS, Level
+from app.enums import ProgramStatus
+from app.extensions import db
+from app.programs.models import Program
+from tests.browser.conftest import log_in
+from tests.browser.test_patient_player import stop_server
+from tests.conftest import PASSWORD, start_live_server
+
+EMERGENCY = INSTRUCTIONS[Level.EMERGENCY]
+
+
+def program_status(program_id: int) -> ProgramStatus:
+    db.session.rollback()
+    return db.session.scalar(sa.select(Program.status).where(Program.id == program_id))
+
+
+def answer_yes(page: Page, question: str) -> None:
+    page.locator(f'[data-question="{question}"]').get_by_role("radio", name="Yes").check()
+
+
+def test_an_emergency_answer_shows_the_instruction_at_once_and_suspends(phone, make_patient):
+    bundle = make_patient()
+    log_in(phone, bundle.user.email, PASSWORD)
+    phone.wait_for_url("**/today")
+    phone.get_by_role("link", name="New symptom", exact=True).click()
+
+    answer_yes(phone, "RF3")
+
+    overlay = phone.get_by_role("alertdialog")
+    expect(overlay).to_be_visible()
+    expect(overlay).to_contain_text(EMERGENCY)
+    expect(overlay.locator("[data-rf-status]")).to_have_text("Your therapist has been told.")
+    assert program_status(bundle.program.id) is ProgramStatus.SUSPENDED
+    phone.get_by_role("link", name="I understand").click()
+    expect(phone.get_by_text("Your exercises are stopped for now")).to_be_visible()
+
+
+def test_offline_the_emergency_instruction_still_shows_and_is_sent_when_back(
+    phone, make_patient, live_server, app
+):
+    bundle = make_patient()
+    log_in(phone, bundle.user.email, PASSWORD)
+    phone.wait_for_url("**/today")
+    phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    phone.goto("/checkin/symptom")
+    port = int(live_server.url.rsplit(":", 1)[1])
+    stop_server(live_server)
+
+    answer_yes(phone, "RF1")  # on the page loaded before the connection went
+
+    overlay = phone.get_by_role("alertdialog")
+    expect(overlay).to_contain_text(EMERGENCY)
+    expect(overlay.locator("[data-rf-status]")).to_contain_text(
+        "Saved on this phone — will send when online."
+    )
+
+    phone.reload()  # the offline page from the service worker's cache carries the screen too
+    expect(phone.get_by_role("heading", name="You are offline")).to_be_visible()
+    phone.get_by_text("I have a new symptom").click()
+    answer_yes(phone, "RF5")
+    expect(phone.get_by_role("alertdialog")).to_contain_text(EMERGENCY)
+    assert program_status(bundle.program.id) is ProgramStatus.ACTIVE
+
+    server = start_live_server(app, port)
+    try:
+        phone.goto("/today")  # the page sends what waited on the phone as it loads
+        expect(phone.get_by_text("Sent: 2 reports from this phone. Thank you.")).to_be_visible()
+        phone.reload()
+        expect(phone.get_by_text("Your exercises are stopped for now")).to_be_visible()
+        assert program_status(bundle.program.id) is ProgramStatus.SUSPENDED
+    finally:
+        stop_server(server)
+
+
+def test_the_morning_check_in_sends_pain_and_shows_the_answer(phone, make_patient):
+    bundle = make_patient()
+    log_in(phone, bundle.user.email, PASSWORD)
+    phone.wait_for_url("**/today")
+    phone.get_by_role("link", name="Check in").click()
+
+    phone.get_by_role("button", name="Send").click()
+    expect(phone.get_by_text("Choose a number from 0 to 10.")).to_be_visible()
+    phone.get_by_role("group", name=re.compile("this morning")).get_by_role(
+        "radio", name=re.compile("^2 ")
+    ).check()
+    for question in ("RF1", "RF2", "RF3", "RF4", "RF5", "RF6", "RF7", "RF8", "RF10", "RF11"):
+        phone.locator(f'[data-question="{question}"]').get_by_role("radio", name="No").check()
+    phone.get_by_role("checkbox", name="Walking").check()
+    phone.get_by_role("button", name="Send").click()
+
+    expect(phone.get_by_role("heading", name="Thank you")).to_be_visible()
+    expect(phone.get_by_text("Sent. Thank you.")).to_be_visible()
