@@ -346,7 +346,9 @@ class LiveServer:
     _thread: threading.Thread
 
     def stop(self) -> None:
+        """Stop serving and free the port, so a test can start again on the same one."""
         self._server.shutdown()  # type: ignore[attr-defined]
+        self._server.server_close()  # type: ignore[attr-defined]
         self._thread.join(timeout=5)
 
 

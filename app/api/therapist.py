@@ -321,6 +321,14 @@ def api_update_item(program_id: int, item_id: int) -> Response:
     if item is None:
         raise ApiError(404, "Not found", "No such item in this program.")
     changes = body.model_dump(exclude_unset=True)
+    pyramid = changes.get("reps_per_set")
+    if pyramid and "sets" in changes and changes["sets"] != len(pyramid):
+        raise ApiError(
+            422,
+            "Invalid fields",
+            "The sets and the repetitions per set disagree.",
+            {"sets": f"{len(pyramid)} repetitions per set were given for {changes['sets']} sets."},
+        )
     update_item_dosage(item, changes, by=current_user, now=utcnow())
     db.session.commit()
     return json_response(item_out(item))

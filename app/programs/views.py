@@ -145,7 +145,8 @@ def new_exercise():
             db.session.commit()
             flash(f"“{created.name}” is in the library.", "success")
             return redirect(url_for("programs.exercise", exercise_id=created.id))
-    return render_template("programs/exercise_form.html", form=form, exercise=None)
+    page = render_template("programs/exercise_form.html", form=form, exercise=None)
+    return page, 422 if form.errors else 200
 
 
 @bp.route("/exercises/<int:exercise_id>/edit", methods=["GET", "POST"])
@@ -168,7 +169,8 @@ def edit_exercise(exercise_id: int):
             db.session.commit()
             flash("Saved.", "success")
             return redirect(url_for("programs.exercise", exercise_id=exercise.id))
-    return render_template("programs/exercise_form.html", form=form, exercise=exercise)
+    page = render_template("programs/exercise_form.html", form=form, exercise=exercise)
+    return page, 422 if form.errors else 200
 
 
 @bp.route("/exercises/<int:exercise_id>/archive", methods=["POST"])

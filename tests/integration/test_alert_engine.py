@@ -59,10 +59,10 @@ def now() -> datetime:
 # ---------------------------------------------------------------------------- history helpers
 
 
-def session_report(bundle: PatientBundle, day: date, pain: int, *, hour: int = 18) -> SessionReport:
-    """A full-adherence session (every item done) with resting pain `pain`, at `hour` local."""
-    program = bundle.patient.programs[-1] if bundle.program is None else bundle.program
-    done = at_local(day, hour, 0, bundle.patient.timezone)
+def session_report(bundle: PatientBundle, day: date, pain: int) -> SessionReport:
+    """A full-adherence session (every item done) with resting pain `pain`, at 18:00 local."""
+    program = bundle.program
+    done = at_local(day, 18, 0, bundle.patient.timezone)
     return SessionReport(
         id=str(uuid.uuid5(IDS, f"{bundle.patient.id}:{day}:session")),
         program_id=program.id,

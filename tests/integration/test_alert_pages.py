@@ -298,6 +298,26 @@ def test_acknowledging_twice_says_so_and_changes_nothing(as_therapist, alert):
     assert after.updated_at == before
 
 
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("acknowledge", {}),
+        ("snooze", {"days": "3"}),
+        ("resolve", {"action": "regressed"}),
+    ],
+)
+def test_an_action_on_a_resolved_alert_is_refused_with_a_message(as_therapist, bundle, path, data):
+    closed = make_alert(bundle, AlertKind.FLARE, Severity.HIGH, status=AlertStatus.RESOLVED)
+
+    response = as_therapist.post(f"/alerts/{closed.id}/{path}", data=data, follow_redirects=True)
+
+    assert response.status_code == 200
+    assert any("resolved" in m for m in flashes(response.get_data(as_text=True)))
+    after = reload(closed)
+    assert (after.status, after.snoozed_until, after.action) == (AlertStatus.RESOLVED, None, None)
+    assert stage_of(bundle) == 2
+
+
 # ---------------------------------------------------------------------------- snooze
 
 

@@ -571,3 +571,20 @@ def test_the_openapi_document_lists_every_therapist_path_with_its_errors(client,
         "data_days",
         "open_alerts",
     }
+
+
+def test_patching_sets_that_disagree_with_the_pyramid_is_422_and_changes_nothing(
+    client, login, make_patient
+):
+    bundle = make_patient()
+    login(bundle.therapist)
+    item = bundle.program.items[0]
+    before = item.dosage()
+    response = client.patch(
+        f"/api/v1/programs/{bundle.program.id}/items/{item.id}",
+        json={"sets": 2, "reps_per_set": [5, 3, 1]},
+    )
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "sets"
+    db.session.refresh(item)
+    assert item.dosage() == before

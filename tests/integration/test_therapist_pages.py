@@ -579,7 +579,7 @@ def test_a_bad_clinic_exercise_gets_field_messages_and_is_not_saved(
         data={**EXERCISE, "name": "", "hold_seconds": "301", "stage_from": "3", "stage_to": "2"},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert field_error(response, "name")
     assert field_error(response, "hold_seconds")
     assert count(Exercise) == before
