@@ -121,13 +121,10 @@ def app(database_url: str) -> Iterator[Flask]:
 
 
 def _empty_tables() -> None:
-    tables = list(reversed(db.metadata.sorted_tables))
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
+    # DELETE in dependency order: on the few rows a test leaves it is much faster than
+    # TRUNCATE, which rewrites every table's files on PostgreSQL.
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     db.session.commit()
 
 

@@ -32,6 +32,7 @@ from app.alerts.timeline import load_timelines
 from app.auth.models import Clinic
 from app.caseload.summary import refresh_summaries
 from app.clinical.policy import Policy
+from app.db import sqlite_immediate
 from app.enums import OPEN_ALERT_STATUSES, AlertKind, AlertStatus, Severity
 from app.extensions import db
 from app.patient.models import Patient
@@ -263,6 +264,11 @@ def active_patient_ids() -> list[int]:
 
 def sweep(now: datetime, batch: int = SWEEP_BATCH) -> Outcome:
     """Evaluate every active patient, committing per batch; safe to run concurrently."""
+    with sqlite_immediate():  # writes that read first queue on SQLite's lock (STACK)
+        return _sweep(now, batch)
+
+
+def _sweep(now: datetime, batch: int) -> Outcome:
     total = Outcome()
     ids = active_patient_ids()
     db.session.commit()

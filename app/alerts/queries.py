@@ -14,6 +14,7 @@ from app.auth.models import User
 from app.enums import OPEN_ALERT_STATUSES, AlertKind, AlertStatus, Severity
 from app.extensions import db
 from app.patient.models import Patient
+from app.timeutil import local_date
 
 SEVERITY_RANK = {
     Severity.URGENT: 0,
@@ -70,8 +71,9 @@ def get_alert_or_none(user: User, alert_id: int) -> Alert | None:
 
 
 def is_snoozed(alert: Alert, now: datetime) -> bool:
+    """Snoozed until a date in the patient's own calendar (as snoozing and the engine count)."""
     return alert.status is AlertStatus.SNOOZED and (
-        alert.snoozed_until is None or alert.snoozed_until > now.date()
+        alert.snoozed_until is None or alert.snoozed_until > local_date(now, alert.patient.timezone)
     )
 
 

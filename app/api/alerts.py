@@ -139,6 +139,7 @@ def api_alerts() -> Response:
 @api_roles(*CLINICIANS)
 def api_acknowledge(alert_id: int) -> Response:
     alert = _alert(alert_id)
+    parse_body(Empty)
     acknowledge_alert(alert, by=current_user, now=utcnow())
     db.session.commit()
     return json_response(alert_out(alert))

@@ -160,25 +160,32 @@ def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -
         query = query.where(PatientSummary.stage == filters.stage)
     rows = db.session.execute(query).all()
 
-    open_alerts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    attention: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for patient_id, severity, status, snoozed_until in db.session.execute(
+    alert_rows = db.session.execute(
         sa.select(Alert.patient_id, Alert.severity, Alert.status, Alert.snoozed_until)
         .join(Patient, Patient.id == Alert.patient_id)
         .where(patient_scope(user), Alert.status.in_(OPEN_ALERT_STATUSES))
-    ):
+    ).all()
+    todays: dict[str, date] = {}
+    zone_of = {}
+    for row in rows:
+        zone_of[row.id] = row.timezone
+        if row.timezone not in todays:
+            todays[row.timezone] = local_date(now, row.timezone)
+    open_alerts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    attention: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for patient_id, severity, status, snoozed_until in alert_rows:
         open_alerts[patient_id][severity.value] += 1
+        # A snoozed alert leaves "needs attention" until its date, in the patient's calendar.
         snoozed = status is AlertStatus.SNOOZED and (
-            snoozed_until is None or snoozed_until > now.date()
+            snoozed_until is None
+            or patient_id not in zone_of
+            or snoozed_until > todays[zone_of[patient_id]]
         )
         if not snoozed:
             attention[patient_id][severity.value] += 1
 
     result = []
-    todays: dict[str, date] = {}
     for row in rows:
-        if row.timezone not in todays:
-            todays[row.timezone] = local_date(now, row.timezone)
         start = row.episode_start
         result.append(
             CaseloadRow(

@@ -180,12 +180,6 @@ def timezone_on_another_date(now: datetime) -> str:
     raise AssertionError("one of them always differs")
 
 
-@pytest.mark.xfail(
-    reason="BUG: the inbox decides 'still snoozed' with the UTC date "
-    "(app/alerts/queries.py is_snoozed: snoozed_until > now.date()), not the patient's local "
-    "date the snooze was set in and the engine wakes it by",
-    strict=True,
-)
 def test_the_inbox_splits_snoozed_alerts_by_the_patients_calendar(
     as_therapist, make_patient, therapist
 ):

@@ -374,12 +374,6 @@ def test_a_body_that_is_not_a_json_object_is_rejected(api, alert, path, kwargs, 
     assert reload(alert).status is AlertStatus.OPEN
 
 
-@pytest.mark.xfail(
-    reason="BUG: POST /api/v1/alerts/<id>/acknowledge never parses its body "
-    "(app/api/alerts.py api_acknowledge skips parse_body(Empty)), so a non-object, non-JSON "
-    "or unknown-field body is accepted with 200 and the alert acknowledged",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("kwargs", "status"),
     [
