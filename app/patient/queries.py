@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.access import patient_scope
+from app.alerts.models import Alert
 from app.clinical.adherence import ScheduleChange, StatusChange, scheduled_days
 from app.clinical.pain import PainChange, Reading, baseline, current, pain_change
-from app.enums import ProgramStatus, Side
+from app.enums import OPEN_ALERT_STATUSES, AlertKind, ProgramStatus, Side
 from app.extensions import db
 from app.formatting import number
 from app.patient.models import CheckIn, Patient, Session, SessionExercise
@@ -48,6 +49,30 @@ class TodayView:
     red_flags_due: tuple[str, ...]
     checked_in_today: bool = False
     eased: EasedSession | None = None
+    messages: tuple[str, ...] = ()
+
+
+# CLINICAL §5, "patient sees": plain words for the alerts open about this patient.
+PATIENT_MESSAGES: dict[AlertKind, str] = {
+    AlertKind.RED_FLAG_PROMPT: "Your therapist will review the symptom you reported.",
+    AlertKind.PERSISTENT_PAIN: "Your therapist will review your plan with you.",
+    AlertKind.NON_RESPONSE_6W: "Your therapist will review your plan with you.",
+    AlertKind.LOW_ADHERENCE: (
+        "A short session still counts. Even a few minutes today helps your back."
+    ),
+}
+
+
+def patient_messages(patient: Patient) -> tuple[str, ...]:
+    """Return the messages of the patient's open alerts, each once, in table order."""
+    kinds = set(
+        db.session.scalars(
+            sa.select(Alert.kind).where(
+                Alert.patient_id == patient.id, Alert.status.in_(OPEN_ALERT_STATUSES)
+            )
+        )
+    )
+    return tuple(dict.fromkeys(PATIENT_MESSAGES[k] for k in PATIENT_MESSAGES if k in kinds))
 
 
 def item_seconds(item: ProgramItem) -> int:
@@ -163,6 +188,7 @@ def today_view(patient: Patient, now: datetime) -> TodayView:
         red_flags_due=due,
         checked_in_today=checked_in,
         eased=eased_session(patient, program, now=now) if active else None,
+        messages=patient_messages(patient),
     )
 
 
