@@ -72,62 +72,77 @@ def _load_batch(ids: Sequence[int], now: datetime) -> dict[int, Timeline]:
     recent_from = min(todays.values()) - timedelta(days=RECENT_DAYS)
     episode_ids = [row.episode_id for row in rows if row.episode_id is not None]
 
-    in_window = sa.or_(
-        Session.local_date >= recent_from,
-        sa.and_(
-            Session.local_date >= EpisodeOfCare.start_date,
-            Session.local_date <= EpisodeOfCare.baseline_end,
-        ),
+    # Two index-friendly range reads instead of one OR, so the cost stays bounded however
+    # long the history: the recent window, and the episode's baseline days before it.
+    session_columns = (
+        Session.id,
+        Session.patient_id,
+        Session.local_date,
+        Session.completed,
+        Session.light,
+        Session.effort,
+        Session.pain_before,
+        Session.stage,
+        Session.completed_at,
     )
-    sessions: dict[int, list[SessionFact]] = defaultdict(list)
-    for s in db.session.execute(
-        sa.select(
-            Session.id,
-            Session.patient_id,
-            Session.local_date,
-            Session.completed,
-            Session.light,
-            Session.effort,
-            Session.pain_before,
-            Session.stage,
-        )
-        .outerjoin(
+    recent_sessions = sa.select(*session_columns).where(
+        Session.patient_id.in_(ids), Session.local_date >= recent_from
+    )
+    baseline_sessions = (
+        sa.select(*session_columns)
+        .join(
             EpisodeOfCare,
             sa.and_(
                 EpisodeOfCare.patient_id == Session.patient_id, EpisodeOfCare.ended_on.is_(None)
             ),
         )
-        .where(Session.patient_id.in_(ids), in_window)
-        .order_by(Session.completed_at, Session.id)
-    ):
+        .where(
+            Session.patient_id.in_(ids),
+            Session.local_date >= EpisodeOfCare.start_date,
+            Session.local_date <= EpisodeOfCare.baseline_end,
+            Session.local_date < recent_from,
+        )
+    )
+    sessions: dict[int, list[SessionFact]] = defaultdict(list)
+    session_rows = sorted(
+        [*db.session.execute(recent_sessions), *db.session.execute(baseline_sessions)],
+        key=lambda row: (row.completed_at, row.id),
+    )
+    for s in session_rows:
         sessions[s.patient_id].append(
             SessionFact(s.id, s.local_date, s.completed, s.light, s.effort, s.pain_before, s.stage)
         )
 
-    check_in_window = sa.or_(
-        CheckIn.local_date >= recent_from,
-        sa.and_(
-            CheckIn.local_date >= EpisodeOfCare.start_date,
-            CheckIn.local_date <= EpisodeOfCare.baseline_end,
-        ),
+    check_in_columns = (
+        CheckIn.id,
+        CheckIn.patient_id,
+        CheckIn.local_date,
+        CheckIn.morning_pain,
+        CheckIn.red_flag_level,
+        CheckIn.recorded_at,
     )
-    check_in_rows = db.session.execute(
-        sa.select(
-            CheckIn.id,
-            CheckIn.patient_id,
-            CheckIn.local_date,
-            CheckIn.morning_pain,
-            CheckIn.red_flag_level,
-        )
-        .outerjoin(
+    recent_check_ins = sa.select(*check_in_columns).where(
+        CheckIn.patient_id.in_(ids), CheckIn.local_date >= recent_from
+    )
+    baseline_check_ins = (
+        sa.select(*check_in_columns)
+        .join(
             EpisodeOfCare,
             sa.and_(
                 EpisodeOfCare.patient_id == CheckIn.patient_id, EpisodeOfCare.ended_on.is_(None)
             ),
         )
-        .where(CheckIn.patient_id.in_(ids), check_in_window)
-        .order_by(CheckIn.recorded_at, CheckIn.id)
-    ).all()
+        .where(
+            CheckIn.patient_id.in_(ids),
+            CheckIn.local_date >= EpisodeOfCare.start_date,
+            CheckIn.local_date <= EpisodeOfCare.baseline_end,
+            CheckIn.local_date < recent_from,
+        )
+    )
+    check_in_rows = sorted(
+        [*db.session.execute(recent_check_ins), *db.session.execute(baseline_check_ins)],
+        key=lambda row: (row.recorded_at, row.id),
+    )
     flagged = [row.id for row in check_in_rows if row.red_flag_level != "none"]
     yes: dict[int, list[str]] = defaultdict(list)
     if flagged:
