@@ -48,14 +48,9 @@ def main() -> None:
                     "/today",
                     "today-phone",
                 )
-                shoot(
-                    browser,
-                    url,
-                    {"viewport": {"width": 1280, "height": 760}},
-                    "alex@example.com",
-                    "/caseload/",
-                    "caseload-desktop",
-                )
+                desktop = {"viewport": {"width": 1280, "height": 760}}
+                shoot(browser, url, desktop, "alex@example.com", "/caseload/", "caseload-desktop")
+                shoot(browser, url, desktop, "alex@example.com", "/alerts/", "alerts-desktop")
                 browser.close()
         finally:
             server.stop()

@@ -192,17 +192,25 @@ def _apply(
 
 
 def _refresh(alert: Alert, finding: Finding, now: datetime, outcome: Outcome) -> None:
+    """Bring an open alert's evidence up to date; touch updated_at only when it changed."""
+    values = {
+        "reason": finding.reason,
+        "evidence": dict(finding.evidence),
+        "session_ids": list(finding.session_ids),
+        "check_in_ids": sorted(set(alert.check_in_ids or ()) | set(finding.check_in_ids)),
+        "rule_id": finding.rule_id,
+        "rule_version": finding.rule_version,
+        "condition_cleared_at": None,
+    }
     if SEVERITY_ORDER[finding.severity] > SEVERITY_ORDER[alert.severity]:
-        alert.severity = finding.severity
+        values["severity"] = finding.severity
         if finding.severity in NOTIFY_AT_ONCE:
             outcome.notify.append(alert)
-    alert.reason = finding.reason
-    alert.evidence = dict(finding.evidence)
-    alert.session_ids = list(finding.session_ids)
-    alert.check_in_ids = sorted(set(alert.check_in_ids or ()) | set(finding.check_in_ids))
-    alert.rule_id = finding.rule_id
-    alert.rule_version = finding.rule_version
-    alert.condition_cleared_at = None
+    changed = {name: value for name, value in values.items() if getattr(alert, name) != value}
+    if not changed:
+        return
+    for name, value in changed.items():
+        setattr(alert, name, value)
     alert.updated_at = now
     outcome.refreshed.append(alert)
 

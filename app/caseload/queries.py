@@ -362,6 +362,8 @@ def patient_detail(patient: Patient, now: datetime) -> PatientDetail:
         (d, "session, pain before", v)
         for d, v in sorted((s.local_date, s.pain_before) for s in shown)
     ]
+    chart_rows += [(d, "session peak", v) for d, v in peaks]
+    chart_rows += [(d, "pain after session", v) for d, v in afters]
     chart_rows += [(d, "morning check-in", v) for d, v in mornings]
     chart_rows.sort()
 

@@ -33,6 +33,7 @@ from app.programs.services import (
     assign_program,
     change_schedule,
     change_stage,
+    current_program,
     find_template,
     move_item,
     pause_program,
@@ -196,7 +197,8 @@ def archive_exercise(exercise_id: int):
 def assign(patient_id: int):
     """Assign the staged routine at a stage; it replaces the program in force."""
     patient = get_patient_or_404(current_user, patient_id)
-    form = AssignForm()
+    in_force = current_program(patient)
+    form = AssignForm(stage=in_force.stage if in_force else 1)
     template = find_template(form.template.data or BUILTIN_TEMPLATE, patient.clinic_id)
     if template is None:
         abort(404)
@@ -276,7 +278,10 @@ def _builder(program: Program, **forms):  # type: ignore[no-untyped-def]
             form.side.data = item.side.value
             form.reps_per_set.data = ", ".join(map(str, item.reps_per_set or []))
         item_forms[item.id] = form
-    stage_form = forms.pop("stage_form", None) or StageForm(formdata=None)
+    stage_form = forms.pop("stage_form", None)
+    if stage_form is None:
+        # Suggest the next stage (or the previous one at the last stage).
+        stage_form = StageForm(formdata=None, stage=program.stage + 1 if program.stage < 4 else 3)
     schedule_form = forms.pop("schedule_form", None) or ScheduleForm(formdata=None)
     if not schedule_form.weekdays.data:
         schedule_form.weekdays.data = list(program.weekdays)

@@ -154,6 +154,16 @@ def caseload(make_user, make_patient, now) -> dict:
     return {"therapist": therapist, "worse": worse, "better": better}
 
 
+def assert_no_axe_violations_light_and_dark(page: Page) -> None:
+    """Contrast must hold in both colour schemes (prefers-color-scheme)."""
+    assert_no_axe_violations(page)
+    page.emulate_media(color_scheme="dark")
+    try:
+        assert_no_axe_violations(page)
+    finally:
+        page.emulate_media(color_scheme="light")
+
+
 def no_page_overflow(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -171,7 +181,7 @@ def test_therapist_invites_and_assigns_then_patient_accepts_on_a_phone(
 
     desktop.get_by_role("link", name="Invite a patient").click()
     expect(desktop.get_by_role("heading", name="Invite a patient")).to_be_visible()
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
     desktop.get_by_label("Name").fill("Paula Phone")
     desktop.get_by_label("Timezone").select_option("Europe/Berlin")
     desktop.get_by_label("Pain today (0–10)").fill("6")
@@ -187,25 +197,27 @@ def test_therapist_invites_and_assigns_then_patient_accepts_on_a_phone(
     expect(qr).to_have_accessible_name("QR code of the invitation link for Paula Phone")
     link = desktop.locator("input#invite-link").input_value()
     assert "/auth/invite/" in link
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
 
     desktop.get_by_role("link", name="Assign a program").click()
     expect(desktop.get_by_role("heading", name="Assign")).to_be_visible()
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
     desktop.get_by_label("Stage", exact=True).select_option("1")
     desktop.get_by_role("button", name="Assign program").click()
 
     expect(desktop.get_by_role("heading", name="Program: stage 1")).to_be_visible()
     item = desktop.locator("li.card", has_text="Abdominal brace")
     item.get_by_text("Change the dosage").click()
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
     item.get_by_label("Sets", exact=True).fill("3")
     item.get_by_label("Hold (seconds)").fill("15")
     item.get_by_role("button", name="Save dosage of Abdominal brace").click()
-    expect(desktop.get_by_text("Dosage of “Abdominal brace (lying, knees bent)” saved.")).to_be_visible()
+    expect(
+        desktop.get_by_text("Dosage of “Abdominal brace (lying, knees bent)” saved.")
+    ).to_be_visible()
     expect(desktop.locator("li.card", has_text="Abdominal brace")).to_contain_text("15 s hold")
     expect(desktop.locator("li.card", has_text="Abdominal brace")).to_contain_text("3 × 10")
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
 
     phone = open_page("iPhone 13")
     phone.goto(link)
@@ -235,18 +247,18 @@ def test_library_and_exercise_pages_have_no_axe_violations(desktop, make_user, b
 
     desktop.goto("/programs/")
     expect(desktop.get_by_role("heading", name="Exercise library")).to_be_visible()
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
 
     exercise_id = db.session.scalar(
         db.select(Exercise.id).where(Exercise.slug == "abdominal-brace")
     )
     desktop.goto(f"/programs/exercises/{exercise_id}")
     expect(desktop.get_by_role("heading", name="Abdominal brace")).to_be_visible()
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
 
     desktop.get_by_role("link", name="Copy into the clinic library").click()
     expect(desktop.get_by_role("heading", name="New clinic exercise")).to_be_visible()
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
 
 
 def test_caseload_detail_and_handout_have_no_axe_violations(desktop, caseload):
@@ -260,7 +272,7 @@ def test_caseload_detail_and_handout_have_no_axe_violations(desktop, caseload):
     expect(first.locator(".badge-high")).to_contain_text("high")
     expect(table.locator("svg.sparkline").first).to_be_visible()
     expect(table.get_by_text("Someone Else")).to_have_count(0)
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
 
     desktop.get_by_role("link", name="Tom Worse").click()
     expect(desktop.get_by_role("heading", name="Tom Worse")).to_be_visible()
@@ -269,11 +281,11 @@ def test_caseload_detail_and_handout_have_no_axe_violations(desktop, caseload):
     expect(desktop.locator("tr[id^='session-']").first).to_be_visible()
     expect(desktop.locator("tr[id^='check-in-']").first).to_be_visible()
     desktop.locator("tr[id^='session-'] summary").first.click()
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
 
     desktop.get_by_role("link", name="Handout").click()
     expect(desktop.get_by_role("heading", name="Your exercises")).to_be_visible()
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
 
 
 def test_admin_clinic_page_has_no_axe_violations(desktop, make_user, make_patient):
@@ -283,20 +295,20 @@ def test_admin_clinic_page_has_no_axe_violations(desktop, make_user, make_patien
     log_in(desktop, admin.email, PASSWORD)
     desktop.wait_for_url("**/admin/")
     expect(desktop.get_by_role("heading", name="Clinicians")).to_be_visible()
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
 
     desktop.get_by_role("link", name="Patients").click()
     expect(desktop.get_by_role("heading", name="All patients of the clinic")).to_be_visible()
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
 
     desktop.goto("/admin/")
     desktop.get_by_role("link", name="Invite a therapist").click()
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
     desktop.get_by_label("Name").fill("Tara New")
     desktop.get_by_label("Email").fill("tara@example.org")
     desktop.get_by_role("button", name="Create the account and invitation").click()
     expect(desktop.get_by_role("heading", name="Tara New is invited")).to_be_visible()
-    assert_no_axe_violations(desktop)
+    assert_no_axe_violations_light_and_dark(desktop)
 
 
 def test_caseload_is_usable_on_a_768_px_tablet(tablet, caseload):
@@ -305,9 +317,26 @@ def test_caseload_is_usable_on_a_768_px_tablet(tablet, caseload):
     expect(tablet.get_by_role("link", name="Tom Worse")).to_be_visible()
     # Wide tables scroll inside their own region; the page itself never scrolls sideways.
     assert no_page_overflow(tablet)
-    expect(tablet.get_by_role("button", name="Apply")).to_be_visible()
+    expect(tablet.get_by_role("button", name="Apply")).to_be_in_viewport()
     expect(tablet.get_by_role("link", name="Invite a patient")).to_be_in_viewport()
+    # The columns that decide who needs attention are on screen without scrolling sideways.
+    for column in ("Alerts", "Pain: now / baseline", "Last activity"):
+        expect(tablet.get_by_role("columnheader", name=column)).to_be_in_viewport()
+    expect(tablet.locator("tbody tr").first.locator(".badge-high")).to_be_in_viewport()
     assert_no_axe_violations(tablet)
+    # Keyboard focus is visible: the first Tab shows the skip link with its focus ring.
+    tablet.keyboard.press("Tab")
+    skip = tablet.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    assert skip.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
+
+    # Narrower than the table: it scrolls inside its own region, and the page still does not.
+    tablet.set_viewport_size({"width": 600, "height": 1024})
+    region = tablet.get_by_role("region", name="patients")
+    assert region.evaluate("e => e.scrollWidth > e.clientWidth")
+    assert no_page_overflow(tablet)
+    tablet.set_viewport_size(TABLET)
 
     tablet.get_by_role("link", name="Tom Worse").click()
     expect(tablet.get_by_role("heading", name="Tom Worse")).to_be_visible()
