@@ -26,7 +26,7 @@ from app.clinical.adherence import (
 )
 from app.clinical.pain import PainChange, Reading, baseline, current, pain_change
 from app.clinical.policy import Policy
-from app.enums import OPEN_ALERT_STATUSES, AlertStatus, ProgramStatus
+from app.enums import OPEN_ALERT_STATUSES, AlertKind, AlertStatus, ProgramStatus
 from app.extensions import db
 from app.patient.models import CheckIn, OutcomeResponse, Patient, Session, SessionExercise
 from app.programs.models import EpisodeOfCare, Program, ProgramItem, StageChange
@@ -69,6 +69,7 @@ class CaseloadRow:
     spark: str
     open_alerts: dict[str, int]
     attention_alerts: dict[str, int]
+    ready_to_progress: bool
     as_of: date | None
 
     @property
@@ -161,10 +162,11 @@ def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -
     rows = db.session.execute(query).all()
 
     alert_rows = db.session.execute(
-        sa.select(Alert.patient_id, Alert.severity, Alert.status, Alert.snoozed_until)
+        sa.select(Alert.patient_id, Alert.severity, Alert.status, Alert.snoozed_until, Alert.kind)
         .join(Patient, Patient.id == Alert.patient_id)
         .where(patient_scope(user), Alert.status.in_(OPEN_ALERT_STATUSES))
     ).all()
+    ready = {row.patient_id for row in alert_rows if row.kind is AlertKind.READY_TO_PROGRESS}
     todays: dict[str, date] = {}
     zone_of = {}
     for row in rows:
@@ -173,7 +175,7 @@ def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -
             todays[row.timezone] = local_date(now, row.timezone)
     open_alerts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     attention: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for patient_id, severity, status, snoozed_until in alert_rows:
+    for patient_id, severity, status, snoozed_until, _kind in alert_rows:
         open_alerts[patient_id][severity.value] += 1
         # A snoozed alert leaves "needs attention" until its date, in the patient's calendar.
         snoozed = status is AlertStatus.SNOOZED and (
@@ -208,6 +210,7 @@ def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -
                 spark=row.spark or "",
                 open_alerts=dict(open_alerts.get(row.id, {})),
                 attention_alerts=dict(attention.get(row.id, {})),
+                ready_to_progress=row.id in ready,
                 as_of=row.as_of,
             )
         )
