@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -33,6 +33,35 @@ def load_timelines(patient_ids: Iterable[int], now: datetime) -> dict[int, Timel
     for start in range(0, len(ids), BATCH):
         timelines.update(_load_batch(ids[start : start + BATCH], now))
     return timelines
+
+
+def _windowed(
+    model: type[Session] | type[CheckIn],
+    ids: Sequence[int],
+    recent_from: date,
+    columns: tuple,
+) -> list[sa.Row]:
+    """Read a patient's rows of the last days and of the episode's baseline days before them.
+
+    Two index-friendly range reads instead of one OR, so the cost stays bounded however long
+    the history is.
+    """
+    recent = sa.select(*columns).where(model.patient_id.in_(ids), model.local_date >= recent_from)
+    episode = sa.and_(
+        EpisodeOfCare.patient_id == model.patient_id, EpisodeOfCare.ended_on.is_(None)
+    )
+    baseline = (
+        sa.select(*columns)
+        .join(EpisodeOfCare, episode)
+        .where(
+            model.patient_id.in_(ids),
+            model.local_date >= EpisodeOfCare.start_date,
+            model.local_date <= EpisodeOfCare.baseline_end,
+            model.local_date < recent_from,
+        )
+    )
+    rows = [*db.session.execute(recent), *db.session.execute(baseline)]
+    return sorted(rows, key=lambda row: (row.at, row.id))
 
 
 def _load_batch(ids: Sequence[int], now: datetime) -> dict[int, Timeline]:
@@ -72,76 +101,39 @@ def _load_batch(ids: Sequence[int], now: datetime) -> dict[int, Timeline]:
     recent_from = min(todays.values()) - timedelta(days=RECENT_DAYS)
     episode_ids = [row.episode_id for row in rows if row.episode_id is not None]
 
-    # Two index-friendly range reads instead of one OR, so the cost stays bounded however
-    # long the history: the recent window, and the episode's baseline days before it.
-    session_columns = (
-        Session.id,
-        Session.patient_id,
-        Session.local_date,
-        Session.completed,
-        Session.light,
-        Session.effort,
-        Session.pain_before,
-        Session.stage,
-        Session.completed_at,
-    )
-    recent_sessions = sa.select(*session_columns).where(
-        Session.patient_id.in_(ids), Session.local_date >= recent_from
-    )
-    baseline_sessions = (
-        sa.select(*session_columns)
-        .join(
-            EpisodeOfCare,
-            sa.and_(
-                EpisodeOfCare.patient_id == Session.patient_id, EpisodeOfCare.ended_on.is_(None)
-            ),
-        )
-        .where(
-            Session.patient_id.in_(ids),
-            Session.local_date >= EpisodeOfCare.start_date,
-            Session.local_date <= EpisodeOfCare.baseline_end,
-            Session.local_date < recent_from,
-        )
+    session_rows = _windowed(
+        Session,
+        ids,
+        recent_from,
+        (
+            Session.id,
+            Session.patient_id,
+            Session.local_date,
+            Session.completed,
+            Session.light,
+            Session.effort,
+            Session.pain_before,
+            Session.stage,
+            Session.completed_at.label("at"),
+        ),
     )
     sessions: dict[int, list[SessionFact]] = defaultdict(list)
-    session_rows = sorted(
-        [*db.session.execute(recent_sessions), *db.session.execute(baseline_sessions)],
-        key=lambda row: (row.completed_at, row.id),
-    )
     for s in session_rows:
         sessions[s.patient_id].append(
             SessionFact(s.id, s.local_date, s.completed, s.light, s.effort, s.pain_before, s.stage)
         )
-
-    check_in_columns = (
-        CheckIn.id,
-        CheckIn.patient_id,
-        CheckIn.local_date,
-        CheckIn.morning_pain,
-        CheckIn.red_flag_level,
-        CheckIn.recorded_at,
-    )
-    recent_check_ins = sa.select(*check_in_columns).where(
-        CheckIn.patient_id.in_(ids), CheckIn.local_date >= recent_from
-    )
-    baseline_check_ins = (
-        sa.select(*check_in_columns)
-        .join(
-            EpisodeOfCare,
-            sa.and_(
-                EpisodeOfCare.patient_id == CheckIn.patient_id, EpisodeOfCare.ended_on.is_(None)
-            ),
-        )
-        .where(
-            CheckIn.patient_id.in_(ids),
-            CheckIn.local_date >= EpisodeOfCare.start_date,
-            CheckIn.local_date <= EpisodeOfCare.baseline_end,
-            CheckIn.local_date < recent_from,
-        )
-    )
-    check_in_rows = sorted(
-        [*db.session.execute(recent_check_ins), *db.session.execute(baseline_check_ins)],
-        key=lambda row: (row.recorded_at, row.id),
+    check_in_rows = _windowed(
+        CheckIn,
+        ids,
+        recent_from,
+        (
+            CheckIn.id,
+            CheckIn.patient_id,
+            CheckIn.local_date,
+            CheckIn.morning_pain,
+            CheckIn.red_flag_level,
+            CheckIn.recorded_at.label("at"),
+        ),
     )
     flagged = [row.id for row in check_in_rows if row.red_flag_level != "none"]
     yes: dict[int, list[str]] = defaultdict(list)

@@ -240,13 +240,19 @@ def _set_status(
     )
 
 
-def pause_program(program: Program, *, by: User | None, now: datetime, reason: str) -> None:
-    """Pause an active program (a therapist's choice, or an urgent red flag)."""
-    if program.status is not ProgramStatus.ACTIVE:
-        return
-    _set_status(program, ProgramStatus.PAUSED, by=by, now=now, reason=reason)
+def _change_status(
+    program: Program,
+    status: ProgramStatus,
+    action: str,
+    *,
+    by: User | None,
+    now: datetime,
+    reason: str,
+) -> None:
+    """Set a new status with its history row, audit it and refresh the read model."""
+    _set_status(program, status, by=by, now=now, reason=reason)
     audit.record(
-        "program.pause",
+        action,
         actor=by,
         patient=program.patient,
         object_type="program",
@@ -257,37 +263,29 @@ def pause_program(program: Program, *, by: User | None, now: datetime, reason: s
     patient_changed([program.patient_id], now)
 
 
+def pause_program(program: Program, *, by: User | None, now: datetime, reason: str) -> None:
+    """Pause an active program (a therapist's choice, or an urgent red flag)."""
+    if program.status is ProgramStatus.ACTIVE:
+        _change_status(
+            program, ProgramStatus.PAUSED, "program.pause", by=by, now=now, reason=reason
+        )
+
+
 def suspend_program(program: Program, *, now: datetime, reason: str) -> None:
     """Suspend a program after an emergency red flag; only a therapist resumes it."""
-    if program.status in (ProgramStatus.SUSPENDED, ProgramStatus.ENDED):
-        return
-    _set_status(program, ProgramStatus.SUSPENDED, by=None, now=now, reason=reason)
-    audit.record(
-        "program.suspend",
-        patient=program.patient,
-        object_type="program",
-        object_id=program.id,
-        details={"reason": reason},
-        now=now,
-    )
-    patient_changed([program.patient_id], now)
+    if program.status not in (ProgramStatus.SUSPENDED, ProgramStatus.ENDED):
+        _change_status(
+            program, ProgramStatus.SUSPENDED, "program.suspend", by=None, now=now, reason=reason
+        )
 
 
 def resume_program(program: Program, *, by: User, now: datetime, reason: str = "") -> None:
     """Resume a paused or suspended program; audited (DESIGN §2)."""
     if program.status not in (ProgramStatus.PAUSED, ProgramStatus.SUSPENDED):
         raise ValidationFailed({"status": "Only a paused or suspended program can be resumed."})
-    _set_status(program, ProgramStatus.ACTIVE, by=by, now=now, reason=reason or "Resumed")
-    audit.record(
-        "program.resume",
-        actor=by,
-        patient=program.patient,
-        object_type="program",
-        object_id=program.id,
-        details={"reason": reason},
-        now=now,
+    _change_status(
+        program, ProgramStatus.ACTIVE, "program.resume", by=by, now=now, reason=reason or "Resumed"
     )
-    patient_changed([program.patient_id], now)
 
 
 def change_stage(
