@@ -8,8 +8,9 @@ from app import create_app
 
 def test_production_refuses_to_start_without_secret_key_and_database(monkeypatch):
     monkeypatch.setenv("HOMESTRETCH_ENV", "production")
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    # config.py reads the environment at import; the PostgreSQL test run has DATABASE_URL set.
+    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", None)
+    monkeypatch.setattr(config.ProductionConfig, "SQLALCHEMY_DATABASE_URI", None)
     with pytest.raises(RuntimeError, match="SECRET_KEY, DATABASE_URL"):
         create_app()
 
