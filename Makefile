@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres lint format bench screenshots clean
+.PHONY: run test test-postgres lint format bench lighthouse screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,7 @@ screenshots: $(VENV)/.test-deps
 bench: $(VENV)/.test-deps
 	$(BIN)/python bench/caseload.py
 	$(BIN)/python bench/sweep.py
+
+# Lighthouse (mobile) on the patient pages; needs Node.js and npm (not part of `make test`).
+lighthouse: $(VENV)/.test-deps
+	$(BIN)/python bench/lighthouse.py
