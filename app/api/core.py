@@ -136,11 +136,16 @@ class Registry:
         components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
         paths: dict[str, Any] = {}
 
+        def add(name: str, schema: dict[str, Any]) -> None:
+            # Two different models with one name would silently document the wrong body.
+            if components.setdefault(name, schema) != schema:
+                raise RuntimeError(f"two API models are both called {name!r}; rename one")
+
         def ref(model: type[pydantic.BaseModel]) -> dict[str, str]:
             schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             for name, definition in schema.pop("$defs", {}).items():
-                components[name] = definition
-            components[model.__name__] = schema
+                add(name, definition)
+            add(model.__name__, schema)
             return {"$ref": f"#/components/schemas/{model.__name__}"}
 
         for op in self.operations:

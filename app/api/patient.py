@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, St
 
 from app.api import bp
 from app.api.core import ApiError, api_roles, json_response, operation, parse_body
+from app.api.schemas import DosageOut
 from app.clinical import red_flags
 from app.clinical.traffic_light import MESSAGES
 from app.db import utcnow
@@ -89,18 +90,9 @@ class ExerciseOut(BaseModel):
     cues: list[str]
 
 
-class TodayItemOut(BaseModel):
+class TodayItemOut(DosageOut):
     id: int
     exercise: ExerciseOut
-    sets: int
-    reps: int | None
-    reps_per_set: list[int] | None
-    hold_seconds: int | None
-    duration_seconds: int | None
-    distance_m: int | None
-    rest_seconds: int
-    side: str
-    load: str | None
 
 
 class TodayOut(BaseModel):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from app.access import get_patient_or_404, get_program_or_404
 from app.api import bp
 from app.api.core import ApiError, api_roles, json_response, operation, parse_body
+from app.api.schemas import DosageOut
 from app.auth.models import User
 from app.caseload.queries import caseload
 from app.db import utcnow
@@ -96,25 +97,16 @@ class ProgramIn(Strict):
     new_episode: StrictBool = False
 
 
-class ExerciseOut(BaseModel):
+class LibraryExerciseOut(BaseModel):
     id: int
     slug: str
     name: str
 
 
-class ItemOut(BaseModel):
+class ItemOut(DosageOut):
     id: int
     position: int
-    exercise: ExerciseOut
-    sets: int
-    reps: int | None
-    reps_per_set: list[int] | None
-    hold_seconds: int | None
-    duration_seconds: int | None
-    distance_m: int | None
-    rest_seconds: int
-    side: str
-    load: str | None
+    exercise: LibraryExerciseOut
 
 
 class ProgramOut(BaseModel):
@@ -155,7 +147,9 @@ def item_out(item: ProgramItem) -> ItemOut:
     return ItemOut(
         id=item.id,
         position=item.position,
-        exercise=ExerciseOut(id=item.exercise.id, slug=item.exercise.slug, name=item.exercise.name),
+        exercise=LibraryExerciseOut(
+            id=item.exercise.id, slug=item.exercise.slug, name=item.exercise.name
+        ),
         **item.dosage(),
     )
 

@@ -299,19 +299,23 @@ def _builder(program: Program, **forms):  # type: ignore[no-untyped-def]
     )
 
 
-@bp.route("/<int:program_id>")
-@clinician_required
-def builder(program_id: int):
-    """Show a program with its items, dosage forms, stage and schedule controls, history."""
-    program = _load_program(program_id)
+def _audit_read(program: Program, action: str) -> None:
     audit.record(
-        "program.read",
+        action,
         actor=current_user,
         patient=program.patient,
         object_type="program",
         object_id=program.id,
     )
     db.session.commit()
+
+
+@bp.route("/<int:program_id>")
+@clinician_required
+def builder(program_id: int):
+    """Show a program with its items, dosage forms, stage and schedule controls, history."""
+    program = _load_program(program_id)
+    _audit_read(program, "program.read")
     return _builder(program)
 
 
@@ -484,14 +488,7 @@ def handout(program_id: int):
     from app.qr import qr_svg
 
     program = _load_program(program_id)
-    audit.record(
-        "program.handout",
-        actor=current_user,
-        patient=program.patient,
-        object_type="program",
-        object_id=program.id,
-    )
-    db.session.commit()
+    _audit_read(program, "program.handout")
     return render_template(
         "programs/handout.html",
         program=program,
