@@ -11,7 +11,7 @@ from app.access import clinician_required, get_patient_or_404, get_program_or_40
 from app.db import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.forms import choices, show_errors
+from app.forms import choices, save, show_errors
 from app.programs import library as library_services
 from app.programs import queries
 from app.programs.content import BUILTIN_TEMPLATE
@@ -159,17 +159,15 @@ def edit_exercise(exercise_id: int):
     form = ExerciseForm()
     if request.method == "GET":
         _fill_exercise_form(form, exercise)
-    if form.validate_on_submit():
-        try:
-            library_services.update_exercise(
-                exercise, _exercise_data(form), by=current_user, now=utcnow()
-            )
-        except ValidationFailed as exc:
-            show_errors(form, exc, fallback="name")
-        else:
-            db.session.commit()
-            flash("Saved.", "success")
-            return redirect(url_for("programs.exercise", exercise_id=exercise.id))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: library_services.update_exercise(
+            exercise, _exercise_data(form), by=current_user, now=utcnow()
+        ),
+        fallback="name",
+    ):
+        flash("Saved.", "success")
+        return redirect(url_for("programs.exercise", exercise_id=exercise.id))
     page = render_template("programs/exercise_form.html", form=form, exercise=exercise)
     return page, 422 if form.errors else 200
 
@@ -332,16 +330,13 @@ def item_dosage(program_id: int, item_id: int):
     program = _load_program(program_id)
     item = _item_or_404(program, item_id)
     form = ItemDosageForm(prefix=f"item{item.id}")
-    if form.validate_on_submit():
-        try:
-            update_item_dosage(item, form.dosage(), by=current_user, now=utcnow())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_errors(form, exc, fallback="sets")
-        else:
-            db.session.commit()
-            flash(f"Dosage of “{item.exercise.name}” saved.", "success")
-            return redirect(url_for("programs.builder", program_id=program.id) + f"#item-{item.id}")
+    if form.validate_on_submit() and save(
+        form,
+        lambda: update_item_dosage(item, form.dosage(), by=current_user, now=utcnow()),
+        fallback="sets",
+    ):
+        flash(f"Dosage of “{item.exercise.name}” saved.", "success")
+        return redirect(url_for("programs.builder", program_id=program.id) + f"#item-{item.id}")
     program = _load_program(program_id)
     return _builder(program, **{f"item_{item_id}": form}), 422
 
@@ -356,15 +351,13 @@ def item_add(program_id: int):
     )
     if form.validate_on_submit():
         exercise = queries.get_exercise(program.patient.clinic_id, form.exercise_id.data)
-        try:
-            if exercise is None:
-                raise ValidationFailed({"exercise_id": "Choose an exercise from the library."})
-            add_item(program, exercise, by=current_user, now=utcnow())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_errors(form, exc, fallback="exercise_id")
-        else:
-            db.session.commit()
+        if exercise is None:
+            form.exercise_id.errors.append("Choose an exercise from the library.")
+        elif save(
+            form,
+            lambda: add_item(program, exercise, by=current_user, now=utcnow()),
+            fallback="exercise_id",
+        ):
             flash(f"“{exercise.name}” added.", "success")
             return redirect(url_for("programs.builder", program_id=program.id))
     return _builder(_load_program(program_id), add_form=form), 422
@@ -406,18 +399,15 @@ def stage(program_id: int):
     """Advance or regress the stage with a reason."""
     program = _load_program(program_id)
     form = StageForm()
-    if form.validate_on_submit():
-        try:
-            change_stage(
-                program, form.stage.data, reason=form.reason.data, by=current_user, now=utcnow()
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_errors(form, exc, fallback="stage")
-        else:
-            db.session.commit()
-            flash(f"Now at stage {program.stage}.", "success")
-            return redirect(url_for("programs.builder", program_id=program.id))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: change_stage(
+            program, form.stage.data, reason=form.reason.data, by=current_user, now=utcnow()
+        ),
+        fallback="stage",
+    ):
+        flash(f"Now at stage {program.stage}.", "success")
+        return redirect(url_for("programs.builder", program_id=program.id))
     return _builder(_load_program(program_id), stage_form=form), 422
 
 
@@ -426,23 +416,20 @@ def stage(program_id: int):
 def schedule(program_id: int):
     program = _load_program(program_id)
     form = ScheduleForm()
-    if form.validate_on_submit():
-        try:
-            change_schedule(
-                program,
-                sessions_per_week=None,
-                weekdays=tuple(form.weekdays.data),
-                effective=form.effective_date.data,
-                by=current_user,
-                now=utcnow(),
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_errors(form, exc, fallback="weekdays")
-        else:
-            db.session.commit()
-            flash("Schedule saved.", "success")
-            return redirect(url_for("programs.builder", program_id=program.id))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: change_schedule(
+            program,
+            sessions_per_week=None,
+            weekdays=tuple(form.weekdays.data),
+            effective=form.effective_date.data,
+            by=current_user,
+            now=utcnow(),
+        ),
+        fallback="weekdays",
+    ):
+        flash("Schedule saved.", "success")
+        return redirect(url_for("programs.builder", program_id=program.id))
     return _builder(_load_program(program_id), schedule_form=form), 422
 
 
