@@ -156,7 +156,9 @@ class Registry:
                 for name in _path_parameters(op.path)
             ]
             if op.query is not None:
-                schema = op.query.model_json_schema()
+                schema = op.query.model_json_schema(ref_template="#/components/schemas/{model}")
+                for name, definition in schema.pop("$defs", {}).items():
+                    add(name, definition)
                 for name, prop in schema.get("properties", {}).items():
                     parameters.append(
                         {
