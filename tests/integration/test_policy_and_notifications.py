@@ -169,3 +169,30 @@ def test_no_email_is_attempted_when_mail_is_not_configured(make_patient, now):
     )
     db.session.commit()
     assert send_at_once(now) == 0
+
+
+def test_inviting_a_patient_with_an_email_sends_the_link_without_health_details(
+    client, login, make_user, builtin_content, smtp
+):
+    therapist = make_user(Role.THERAPIST)
+    login(therapist)
+    response = client.post(
+        "/caseload/patients/new",
+        data={
+            "name": "Mail Patient",
+            "email": "mail.patient@example.org",
+            "timezone": "Europe/London",
+            "intake_pain": "6",
+            "goals": "Walk the dog",
+            "rf9": "yes",
+            "rf12": "no",
+        },
+    )
+    assert response.status_code == 302
+    assert len(smtp.messages) == 1
+    message = smtp.messages[0]
+    body = message.content.decode()
+    assert message.rcpt_tos == ["mail.patient@example.org"]
+    assert "/auth/invite/" in body
+    for private in ("Walk the dog", "cancer", "RF9", "pain"):
+        assert private not in body
