@@ -23,7 +23,7 @@ $(VENV)/.test-deps: pyproject.toml constraints.txt | $(BIN)/python
 run: $(VENV)/.run-deps
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/flask --app app content load
-	$(BIN)/flask --app app seed-demo --if-empty
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask --app app seed-demo --if-empty
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.test-deps
