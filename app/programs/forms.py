@@ -23,6 +23,7 @@ from app.programs.models import (
     MAX_REPS,
     MAX_REST_SECONDS,
     MAX_SETS,
+    DosageMixin,
 )
 
 WEEKDAY_NAMES = [
@@ -89,6 +90,21 @@ class DosageFields:
             raise ValidationError(
                 "Write whole numbers separated by commas, e.g. 5, 3, 1."
             ) from None
+
+    def fill_dosage(self, source: DosageMixin) -> None:
+        """Show an exercise's or an item's dosage in the fields."""
+        for field in (
+            "sets",
+            "reps",
+            "hold_seconds",
+            "duration_seconds",
+            "distance_m",
+            "rest_seconds",
+            "load",
+        ):
+            getattr(self, field).data = getattr(source, field)
+        self.side.data = source.side.value
+        self.reps_per_set.data = ", ".join(map(str, source.reps_per_set or []))
 
     def dosage(self) -> dict:
         return {

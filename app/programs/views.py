@@ -26,7 +26,7 @@ from app.programs.forms import (
     ScheduleForm,
     StageForm,
 )
-from app.programs.models import Program, ProgramItem
+from app.programs.models import Exercise, Program, ProgramItem
 from app.programs.services import (
     Assignment,
     add_item,
@@ -100,7 +100,7 @@ def _exercise_data(form: ExerciseForm) -> library_services.ExerciseData:
     )
 
 
-def _fill_exercise_form(form: ExerciseForm, source) -> None:  # type: ignore[no-untyped-def]
+def _fill_exercise_form(form: ExerciseForm, source: Exercise) -> None:
     for field in (
         "name",
         "target",
@@ -111,19 +111,11 @@ def _fill_exercise_form(form: ExerciseForm, source) -> None:  # type: ignore[no-
         "harder_note",
         "stage_from",
         "stage_to",
-        "sets",
-        "reps",
-        "hold_seconds",
-        "duration_seconds",
-        "distance_m",
-        "rest_seconds",
-        "load",
     ):
         getattr(form, field).data = getattr(source, field)
-    form.side.data = source.side.value
+    form.fill_dosage(source)
     form.steps.data = "\n".join(source.steps)
     form.cues.data = "\n".join(source.cues)
-    form.reps_per_set.data = ", ".join(map(str, source.reps_per_set or []))
 
 
 @bp.route("/exercises/new", methods=["GET", "POST"])
@@ -263,18 +255,7 @@ def _builder(program: Program, **forms):  # type: ignore[no-untyped-def]
         form = forms.pop(f"item_{item.id}", None)
         if form is None:
             form = ItemDosageForm(prefix=f"item{item.id}", formdata=None)
-            for field in (
-                "sets",
-                "reps",
-                "hold_seconds",
-                "duration_seconds",
-                "distance_m",
-                "rest_seconds",
-                "load",
-            ):
-                getattr(form, field).data = getattr(item, field)
-            form.side.data = item.side.value
-            form.reps_per_set.data = ", ".join(map(str, item.reps_per_set or []))
+            form.fill_dosage(item)
         item_forms[item.id] = form
     stage_form = forms.pop("stage_form", None)
     if stage_form is None:
