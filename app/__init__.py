@@ -85,11 +85,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from app import security
-    from app.alerts import notify
+    from app import security, transactions
 
     security.init_app(app)
-    notify.init_app(app)
+    transactions.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -10,6 +10,7 @@ from flask import has_request_context, request
 from app.admin.models import AuditEvent
 from app.db import utcnow
 from app.extensions import db
+from app.transactions import SAFE_METHODS, defer_write
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -26,25 +27,32 @@ def record(
     object_id: int | None = None,
     details: dict[str, Any] | None = None,
     now: datetime | None = None,
-) -> AuditEvent:
-    """Add an audit event to the current transaction (the caller commits)."""
+) -> None:
+    """Record an audit event.
+
+    A change joins the caller's transaction, so it is kept exactly when the change is. A read
+    (any event of a GET request) is queued for the commit path, which writes it in a short write
+    transaction of its own, so the page it audits is never expired or failed by it.
+    """
     ip = user_agent = None
     if has_request_context():
         ip = request.remote_addr
         user_agent = (request.user_agent.string or "")[:255] or None
     if clinic_id is None:
         clinic_id = patient.clinic_id if patient is not None else getattr(actor, "clinic_id", None)
-    event = AuditEvent(
-        clinic_id=clinic_id,
-        actor_id=actor.id if actor is not None else None,
-        patient_id=patient.id if patient is not None else None,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        ip=ip,
-        user_agent=user_agent,
-        details=details or {},
-        created_at=now or utcnow(),
-    )
-    db.session.add(event)
-    return event
+    values = {
+        "clinic_id": clinic_id,
+        "actor_id": actor.id if actor is not None else None,
+        "patient_id": patient.id if patient is not None else None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "ip": ip,
+        "user_agent": user_agent,
+        "details": details or {},
+        "created_at": now or utcnow(),
+    }
+    if has_request_context() and request.method in SAFE_METHODS:
+        defer_write(lambda: db.session.add(AuditEvent(**values)))
+    else:
+        db.session.add(AuditEvent(**values))

@@ -62,7 +62,8 @@ def create_user_command(
     timezone: str | None,
 ) -> None:
     """Create an admin, a therapist or a patient."""
-    from app.patient.services import NewPatient, create_patient
+    from app.auth.services import Acceptance, accept_invitation, find_invitation, issue_invitation
+    from app.patient.enrolment import NewPatient, invite_patient
 
     now = utcnow()
     role_enum = Role(role)
@@ -74,30 +75,20 @@ def create_user_command(
                 _fail(f"There is no clinic called {clinic_name!r}; create its therapist first.")
             if not therapist_email:
                 _fail("A patient needs --therapist EMAIL.")
-            therapist = db.session.scalar(
-                sa.select(User).where(
-                    User.email == normalise_email(therapist_email),
-                    User.clinic_id == clinic.id,
-                    User.role.in_([Role.THERAPIST, Role.ADMIN]),
-                )
-            )
-            if therapist is None:
-                _fail(f"No therapist {therapist_email!r} in {clinic_name!r}.")
             tz = timezone or current_app.config["DEFAULT_TIMEZONE"]
             if not is_timezone(tz):
                 _fail(f"Unknown timezone {tz!r}; use an IANA name such as Europe/London.")
-            patient, token = create_patient(
+            invited = invite_patient(
                 clinic,
-                therapist,
-                NewPatient(name=display_name, timezone=tz, email=email),
+                NewPatient(
+                    name=display_name, timezone=tz, email=email, therapist_email=therapist_email
+                ),
                 by=None,
                 now=now,
             )
-            user = patient.user
+            token: str | None = invited.token
             if password:
-                from app.auth.services import Acceptance, accept_invitation, find_invitation
-
-                invitation = find_invitation(token, now)
+                invitation = find_invitation(invited.token, now)
                 assert invitation is not None
                 accept_invitation(invitation, Acceptance(password=password), now)
                 token = None
@@ -113,13 +104,14 @@ def create_user_command(
             )
             token = None
             if not password:
-                from app.auth.services import issue_invitation
-
+                user = db.session.scalar(
+                    sa.select(User).where(User.email == normalise_email(email))
+                )
                 token = issue_invitation(user, created_by=None, now=now)
     except ValidationFailed as exc:
         _fail("; ".join(f"{field}: {message}" for field, message in exc.errors.items()))
     db.session.commit()
-    click.echo(f"Created {role} {user.email} in {clinic_name!r}.")
+    click.echo(f"Created {role} {normalise_email(email)} in {clinic_name!r}.")
     if token:
         click.echo(
             f"Invitation link (valid {current_app.config['INVITATION_HOURS']} h): "
@@ -177,6 +169,7 @@ def sweep_command() -> None:
     outcome = sweep(utcnow())
     seconds = time.perf_counter() - started
     sent = send_at_once(utcnow())
+    db.session.commit()
     click.echo(
         f"Evaluated {outcome.patients} patients in {seconds:.1f} s: "
         f"{len(outcome.created)} new alerts, {len(outcome.refreshed)} refreshed, "
@@ -192,6 +185,7 @@ def digest_command() -> None:
     from app.alerts.notify import send_digest
 
     sent = send_digest(utcnow())
+    db.session.commit()
     click.echo(f"{sent} digest emails sent.")
 
 

@@ -37,16 +37,10 @@ from app.enums import (
     Role,
 )
 from app.extensions import db
+from app.patient.check_ins import CheckInReport, record_check_in
+from app.patient.enrolment import NewPatient, invite_patient
 from app.patient.models import Patient
-from app.patient.services import (
-    CheckInReport,
-    ExerciseResult,
-    NewPatient,
-    SessionReport,
-    create_patient,
-    log_session,
-    record_check_in,
-)
+from app.patient.sessions import ExerciseResult, SessionReport, log_session
 from app.programs.content import BUILTIN_TEMPLATE, load_builtin_content
 from app.programs.models import Program
 from app.programs.services import Assignment, assign_program, change_stage
@@ -360,9 +354,8 @@ def _replay(
     start = today - timedelta(days=persona.days)
     history = _History(persona.key)
     intake_at = min(at_local(start - timedelta(days=3), 10, 0, tz), now - timedelta(minutes=30))
-    patient, token = create_patient(
+    invited = invite_patient(
         clinic,
-        therapist,
         NewPatient(
             name=persona.name,
             timezone=tz,
@@ -374,6 +367,7 @@ def _replay(
         by=therapist,
         now=intake_at,
     )
+    patient, token = invited.patient, invited.token
     if persona.accepts:
         invitation = find_invitation(token, intake_at)
         assert invitation is not None

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 # The pure clinical package owns these words; models and views share them.
 from app.clinical.adherence import ProgramStatus
-from app.clinical.red_flags import Level as RedFlagLevel
+from app.clinical.red_flags import RedFlagLevel
 from app.clinical.traffic_light import Light
 
 __all__ = [
@@ -72,11 +72,21 @@ class AlertKind(StrEnum):
 
 
 class Severity(StrEnum):
+    """Alert severity, most serious first (CLINICAL §5)."""
+
     URGENT = "urgent"
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
     INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Return how serious this is: info 0 … urgent 4 (the one severity order)."""
+        return len(_SEVERITIES) - 1 - _SEVERITIES.index(self)
+
+
+_SEVERITIES = tuple(Severity)
 
 
 class AlertStatus(StrEnum):

@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Flask
 
-from app.clinical.red_flags import Level
+from app.clinical import numbers
+from app.mail import mail_configured
 from app.timeutil import zone
 
 SIDE_WORDS = {
@@ -84,11 +85,24 @@ def day_label(value: date | None) -> str:
     return value.strftime("%a %d %b").replace(" 0", " ")
 
 
-def number(value: Fraction | float | int | None, places: int = 1) -> str:
-    if value is None:
-        return "—"
-    text = f"{float(value):.{places}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+def _exact(value: Any) -> Any:
+    """Read an exact value stored as text ("21/4", "0.3") back into a Fraction."""
+    return Fraction(value) if isinstance(value, str) else value
+
+
+def number(value: Any, places: int = 1) -> str:
+    """Format a value with at most ``places`` decimals, exactly (CLINICAL §2): 21/4 → "5.3"."""
+    return numbers.trimmed(None if value in (None, "") else _exact(value), places)
+
+
+def pain_mean(value: Any) -> str:
+    """Format a resting-pain mean with one decimal ("5.3", "6.0"), or "—"."""
+    return numbers.pain(None if value in (None, "") else _exact(value), "—")
+
+
+def signed(value: Any, places: int = 1) -> str:
+    """Format a change with its sign: "+2", "-1.4", "0"."""
+    return "—" if value in (None, "") else numbers.signed(_exact(value), places)
 
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -98,10 +112,9 @@ def weekday(value: int) -> str:
     return WEEKDAY_NAMES[value]
 
 
-def percent(value: Fraction | float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{round(float(value) * 100)} %"
+def percent(value: Any) -> str:
+    """Format a ratio as a whole percentage, exactly: 1/8 → "13 %"."""
+    return numbers.percent(None if value in (None, "") else _exact(value))
 
 
 def init_app(app: Flask) -> None:
@@ -112,6 +125,8 @@ def init_app(app: Flask) -> None:
         local_dt=local_datetime,
         day=day_label,
         number=number,
+        pain_mean=pain_mean,
+        signed=signed,
         percent=percent,
         weekday=weekday,
     )
@@ -120,4 +135,4 @@ def init_app(app: Flask) -> None:
         """Let shared templates link to a page only once it exists."""
         return name in app.view_functions
 
-    app.jinja_env.globals.update(RedFlagLevel=Level, has_endpoint=has_endpoint)
+    app.jinja_env.globals.update(has_endpoint=has_endpoint, mail_configured=mail_configured)

@@ -12,6 +12,16 @@ def mail_configured() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
+def send_after_commit(to: str, subject: str, body: str) -> bool:
+    """Send one message once the current transaction commits; say whether mail is on."""
+    if not mail_configured():
+        return False
+    from app.transactions import after_commit
+
+    after_commit(lambda: send_mail(to, subject, body))
+    return True
+
+
 def send_mail(to: str, subject: str, body: str) -> bool:
     """Send one message; return False (and log) when mail is off or the server refuses."""
     config = current_app.config

@@ -1,9 +1,7 @@
-"""Security headers, the strict CSP, and per-request SQLite transaction mode."""
+"""Security headers and the strict CSP on every response."""
 
 from flask import Flask, Response, request
 from flask_login import current_user
-
-from app.db import set_sqlite_immediate
 
 # STACK "security headers": no inline script, no inline style attribute, nothing third-party.
 CSP = (
@@ -11,19 +9,9 @@ CSP = (
     "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def init_app(app: Flask) -> None:
-    @app.before_request
-    def _transaction_mode() -> None:
-        # Requests that change data take SQLite's write lock up front (STACK "SQLite").
-        set_sqlite_immediate(request.method not in SAFE_METHODS)
-
-    @app.teardown_request
-    def _reset_transaction_mode(_exc: BaseException | None) -> None:
-        set_sqlite_immediate(False)
-
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers

@@ -26,7 +26,7 @@ from app.alerts.engine import sweep  # noqa: E402
 from app.db import sqlite_immediate, utcnow  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.patient.models import Patient  # noqa: E402
-from app.patient.services import ExerciseResult, SessionReport, log_session  # noqa: E402
+from app.patient.sessions import ExerciseResult, SessionReport, log_session  # noqa: E402
 from app.programs.models import Program  # noqa: E402
 from bench.synth import build_clinic  # noqa: E402
 

@@ -108,7 +108,6 @@ def build_clinic(
         episode = EpisodeOfCare(
             patient_id=patient.id,
             start_date=start,
-            baseline_end=start + timedelta(days=13),
             created_by_id=therapist.id,
             created_at=_at(start, 9, 0),
         )

@@ -31,8 +31,8 @@ from app.auth.services import create_user
 from app.db import utcnow
 from app.enums import Role
 from app.extensions import db
+from app.patient.enrolment import NewPatient, invite_patient
 from app.patient.models import Patient
-from app.patient.services import NewPatient, create_patient
 from app.programs.content import BUILTIN_TEMPLATE, load_builtin_content
 from app.programs.models import Program
 from app.programs.services import Assignment, assign_program
@@ -240,22 +240,25 @@ def make_patient(
         intake_red_flags: dict[str, bool] | None = None,
     ) -> PatientBundle:
         therapist = therapist or make_user(Role.THERAPIST)
-        patient, token = create_patient(
+        email = f"patient-{uuid.uuid4().hex[:8]}@example.org"
+        invited = invite_patient(
             therapist.clinic,
-            therapist,
             NewPatient(
                 name=name or f"Patient {uuid.uuid4().hex[:4]}",
                 timezone=timezone,
-                email=f"patient-{uuid.uuid4().hex[:8]}@example.org",
+                email=email,
                 intake_pain=intake_pain,
                 intake_red_flags=intake_red_flags or {},
             ),
             by=therapist,
             now=now - timedelta(days=start_days_ago, minutes=5),
         )
+        patient, token = invited.patient, invited.token
         if password:
             from app.auth.passwords import hash_password
 
+            # As if the invitation had been accepted: the address is confirmed, a password set.
+            patient.user.email = email
             patient.user.password_hash = hash_password(password)
         program = None
         if stage is not None:

@@ -7,12 +7,15 @@ engine records on every alert it raises or refreshes afterwards.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
 from app import audit
+from app.assessment import policy_for
 from app.auth.models import Clinic, User
+from app.clinical import numbers
 from app.clinical.policy import Policy
 from app.errors import ValidationFailed
 
@@ -59,56 +62,65 @@ FRACTION_FIELDS = frozenset(
 SETTINGS = tuple(name for name in Policy.field_names() if name != "version")
 
 
-def clinic_policy(clinic: Clinic) -> Policy:
-    return Policy.from_overrides(clinic.policy_overrides or {})
-
-
 def show(value: Fraction | int) -> str:
-    """Show a threshold the way a clinician types it: 80 %, 2, 1.5."""
+    """Show a threshold the way a clinician types it: 80 %, 2, 1.5 (exact where it ends)."""
     if isinstance(value, Fraction):
         if value <= 1 and value.denominator != 1:
-            percent = value * 100
-            return f"{float(percent):g} %"
-        return f"{float(value):g}"
+            return f"{numbers.trimmed(value * 100, 4)} %"
+        return numbers.trimmed(value, 4)
     return str(value)
 
 
-def parse(name: str, text: str) -> Fraction | int:
-    text = (text or "").strip().replace(",", ".")
-    if name in FRACTION_FIELDS:
-        if text.endswith("%"):
-            return Fraction(text[:-1].strip()) / 100
-        return Fraction(text)
-    return int(text)
+def parse(name: str, value: Any) -> Fraction | int | str:
+    """Read one setting as the admin page (text, "80 %") or the API (a number) gives it."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().replace(",", ".")
+    if name in FRACTION_FIELDS and text.endswith("%"):
+        return Fraction(text[:-1].strip()) / 100
+    return text
 
 
-def update_policy(clinic: Clinic, values: dict[str, str], *, by: User, now: datetime) -> Policy:
-    """Save the thresholds that differ from the defaults; refuse anything invalid."""
-    defaults = Policy()
+def update_policy(clinic: Clinic, changes: Mapping[str, Any], *, by: User, now: datetime) -> Policy:
+    """Change some of the clinic's thresholds; refuse anything unknown or out of bounds.
+
+    Each refusal names its setting and nothing changes (DESIGN §4). A value the page showed
+    rounded and sent back unchanged keeps its exact stored value. The change is audited and
+    versioned, and every patient of the clinic is re-evaluated at once, so the caseload, the
+    patient pages and open alerts follow the new windows and thresholds together.
+    """
+    current = policy_for(clinic)
     errors: dict[str, str] = {}
     parsed: dict[str, Any] = {}
-    for name in SETTINGS:
+    for name, value in changes.items():
+        if name not in SETTINGS:
+            errors[name] = f"There is no setting called {name!r}."
+            continue
+        if isinstance(value, str) and value.strip() == show(getattr(current, name)):
+            continue  # shown rounded, sent back unchanged
         try:
-            parsed[name] = parse(name, values.get(name, show(getattr(defaults, name))))
-        except (ValueError, ZeroDivisionError):
-            errors[name] = "Use a number, such as 2, 1.5 or 80 %."
+            parsed[name] = Policy.check_value(name, parse(name, value))
+        except (ValueError, ArithmeticError) as exc:
+            low, high = Policy.bounds()[name]
+            errors[name] = _message(exc, low, high)
     if errors:
         raise ValidationFailed(errors)
     try:
-        candidate = Policy.from_overrides(parsed)
+        candidate = Policy.from_overrides(parsed, base=current)
     except ValueError as exc:
+        # Settings that contradict each other (the baseline may only be extended, …).
         message = str(exc)
-        field = next((n for n in SETTINGS if repr(n) in message or n in message), "policy")
-        raise ValidationFailed({field: message}) from None
+        field = next((n for n in parsed if repr(n) in message), next(iter(parsed), "policy"))
+        raise ValidationFailed({field: _pair_message(message)}) from None
+    defaults = Policy()
     overrides: dict[str, Any] = {
         name: (str(value) if isinstance(value, Fraction) else value)
         for name, value in candidate.to_dict().items()
         if name != "version" and getattr(candidate, name) != getattr(defaults, name)
     }
     before = dict(clinic.policy_overrides or {})
-    previous = {k: v for k, v in before.items() if k != "version"}
-    if overrides == previous:
-        return clinic_policy(clinic)
+    if overrides == {k: v for k, v in before.items() if k != "version"}:
+        return current
     count = int(str(before.get("version", "")).rpartition("+c")[2] or 0) + 1
     overrides["version"] = f"{defaults.version}+c{count}"
     clinic.policy_overrides = overrides
@@ -121,4 +133,21 @@ def update_policy(clinic: Clinic, values: dict[str, str], *, by: User, now: date
         details={"before": before, "after": overrides},
         now=now,
     )
-    return clinic_policy(clinic)
+    from app.alerts.engine import evaluate_clinic
+
+    evaluate_clinic(clinic.id, now)
+    return policy_for(clinic)
+
+
+def _pair_message(message: str) -> str:
+    """Turn the policy's own wording ("policy 'a' (3) must not exceed 'b' (2)") into labels."""
+    for name in SETTINGS:
+        message = message.replace(f"'{name}'", f"“{LABELS.get(name, ('', name))[1]}”")
+    return message.removeprefix("policy ").capitalize() + "."
+
+
+def _message(exc: Exception, low: Fraction | int, high: Fraction | int) -> str:
+    """Say what a setting accepts, with its bounds in the page's own format."""
+    if "out of range" in str(exc):
+        return f"Use a value from {show(low)} to {show(high)}."
+    return f"Use a number from {show(low)} to {show(high)}, such as 2, 1.5 or 80 %."

@@ -1,7 +1,7 @@
 """The clinic admin's side: the clinic's people and the audit log."""
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import aliased
@@ -10,18 +10,18 @@ from wtforms.validators import InputRequired
 
 from app.access import admin_required
 from app.admin.models import AuditEvent
-from app.admin.policy import LABELS, SETTINGS, clinic_policy, show, update_policy
+from app.admin.policy import LABELS, SETTINGS, show, update_policy
+from app.assessment import policy_for
+from app.auth import services as accounts
 from app.auth.models import User
-from app.auth.services import create_user, issue_invitation
-from app.caseload.forms import InviteTherapistForm
+from app.auth.services import InvitedClinician
+from app.caseload.forms import InvitationForm, InviteTherapistForm
 from app.clinical.policy import Policy
 from app.db import utcnow
 from app.enums import Role
-from app.errors import ValidationFailed
 from app.extensions import db
-from app.forms import show_errors
+from app.forms import save
 from app.links import invitation_url
-from app.mail import mail_configured, send_mail
 from app.patient.models import Patient
 from app.qr import qr_svg
 
@@ -61,39 +61,68 @@ def index():
 def invite_therapist():
     """Invite a therapist with the same single-use link as patients."""
     form = InviteTherapistForm()
-    if form.validate_on_submit():
-        now = utcnow()
-        try:
-            user = create_user(
-                clinic=current_user.clinic,
-                role=Role.THERAPIST,
+    invited: list[InvitedClinician] = []
+    if form.validate_on_submit() and save(
+        form,
+        lambda: invited.append(
+            accounts.invite_therapist(
+                current_user.clinic,
                 name=form.name.data,
                 email=form.email.data,
-                password=None,
-                now=now,
-                created_by=current_user,
+                by=current_user,
+                now=utcnow(),
             )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_errors(form, exc, fallback="email")
-        else:
-            token = issue_invitation(user, created_by=current_user, now=now)
-            db.session.commit()
-            url = invitation_url(token)
-            if mail_configured():
-                send_mail(
-                    user.email,
-                    "You are invited to Homestretch",
-                    f"{current_user.name} invited you to {current_user.clinic.name} on "
-                    f"Homestretch.\n\nSet your password here: {url}\n\nThe link works once.",
-                )
-            return render_template(
-                "admin/therapist_invited.html",
-                user=user,
-                url=url,
-                qr=qr_svg(url, f"QR code of the invitation link for {user.name}"),
-            )
-    return render_template("admin/invite_therapist.html", form=form)
+        ),
+        fallback="email",
+    ):
+        flash(f"{invited[0].user.name} is invited.", "success")
+        return redirect(url_for("admin.therapist_invitation", user_id=invited[0].user.id))
+    page = render_template("admin/invite_therapist.html", form=form)
+    return page, 422 if form.errors else 200
+
+
+def _clinician_or_404(user_id: int) -> User:
+    user = db.session.scalar(
+        sa.select(User).where(
+            User.id == user_id,
+            User.clinic_id == current_user.clinic_id,
+            User.role.in_([Role.ADMIN, Role.THERAPIST]),
+        )
+    )
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/therapists/<int:user_id>/invitation")
+@admin_required
+def therapist_invitation(user_id: int):
+    """Show a clinician's invitation: its link and QR code once, then reissue."""
+    user = _clinician_or_404(user_id)
+    now = utcnow()
+    pending = accounts.open_invitation(user)
+    token = accounts.reveal_invitation(pending, current_user, now) if pending else None
+    url = invitation_url(token) if token else None
+    return render_template(
+        "admin/therapist_invited.html",
+        user=user,
+        invitation=pending if pending is not None and pending.is_usable(now) else None,
+        accepted=user.password_hash is not None,
+        url=url,
+        qr=qr_svg(url, f"QR code of the invitation link for {user.name}") if url else None,
+        form=InvitationForm(),
+    )
+
+
+@bp.route("/therapists/<int:user_id>/invitation/reissue", methods=["POST"])
+@admin_required
+def reissue_therapist_invitation(user_id: int):
+    user = _clinician_or_404(user_id)
+    if not InvitationForm().validate_on_submit():
+        abort(400)
+    if save(None, lambda: accounts.reissue_invitation(user, by=current_user, now=utcnow())):
+        flash("A new link is ready; the old one no longer works.", "success")
+    return redirect(url_for("admin.therapist_invitation", user_id=user.id))
 
 
 def policy_form_class() -> type[FlaskForm]:
@@ -110,27 +139,23 @@ def policy_form_class() -> type[FlaskForm]:
 def policy():
     """See and change the clinic's alert thresholds (defaults from CLINICAL.md)."""
     clinic = current_user.clinic
-    current = clinic_policy(clinic)
+    current = policy_for(clinic)
     defaults = Policy()
     form = policy_form_class()()
     if request.method == "GET":
         for name in SETTINGS:
             getattr(form, name).data = show(getattr(current, name))
-    if form.validate_on_submit():
-        try:
-            update_policy(
-                clinic,
-                {name: getattr(form, name).data for name in SETTINGS},
-                by=current_user,
-                now=utcnow(),
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash("Thresholds saved; they apply from the next evaluation.", "success")
-            return redirect(url_for("admin.policy"))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: update_policy(
+            clinic,
+            {name: getattr(form, name).data for name in SETTINGS},
+            by=current_user,
+            now=utcnow(),
+        ),
+    ):
+        flash("Thresholds saved; every patient's numbers and alerts now follow them.", "success")
+        return redirect(url_for("admin.policy"))
     groups: dict[str, list] = {}
     for name in SETTINGS:
         groups.setdefault(LABELS.get(name, ("Other", name))[0], []).append(

@@ -18,7 +18,7 @@ caseload summaries up to date in the caller's transaction (CLINICAL §5):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,11 +27,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.alerts.models import Alert
 from app.alerts.notify import mark_pending
-from app.alerts.rules import Assessment, Finding, Timeline, assess, evaluate
-from app.alerts.timeline import load_timelines
-from app.auth.models import Clinic
+from app.alerts.rules import Finding, evaluate
+from app.assessment import assess_patients
 from app.caseload.summary import refresh_summaries
-from app.clinical.policy import Policy
+from app.clinical.assessment import Assessment
 from app.db import sqlite_immediate
 from app.enums import OPEN_ALERT_STATUSES, AlertKind, AlertStatus, Severity
 from app.extensions import db
@@ -42,13 +41,6 @@ RED_FLAG_KINDS = (
     AlertKind.RED_FLAG_URGENT,
     AlertKind.RED_FLAG_PROMPT,
 )
-SEVERITY_ORDER = {
-    Severity.INFO: 0,
-    Severity.LOW: 1,
-    Severity.MEDIUM: 2,
-    Severity.HIGH: 3,
-    Severity.URGENT: 4,
-}
 NOTIFY_AT_ONCE = (Severity.URGENT, Severity.HIGH)
 
 
@@ -63,65 +55,55 @@ class Outcome:
     notify: list[Alert] = field(default_factory=list)
     patients: int = 0
 
-
-def patient_changed(patient_ids: Iterable[int], now: datetime) -> Outcome:
-    """Re-evaluate alerts and refresh the caseload after these patients' data changed."""
-    return evaluate_patients(patient_ids, now)
+    def merge(self, other: Outcome) -> None:
+        """Add another evaluation's changes to this one."""
+        self.patients += other.patients
+        self.created += other.created
+        self.refreshed += other.refreshed
+        self.superseded += other.superseded
+        self.cleared += other.cleared
+        self.notify += other.notify
 
 
 def evaluate_patients(patient_ids: Iterable[int], now: datetime) -> Outcome:
-    """Evaluate the patients as of `now` in a fixed number of queries (the caller commits)."""
+    """Re-evaluate alerts and refresh the caseload rows of these patients as of `now`.
+
+    Runs after every change to a patient's data, in the caller's transaction (the caller
+    commits), in a fixed number of queries per batch.
+    """
     ids = list(dict.fromkeys(patient_ids))
     outcome = Outcome(patients=len(ids))
     if not ids:
         return outcome
     db.session.flush()
-    timelines = load_timelines(ids, now)
-    policies = _policies(ids)
+    assessments = assess_patients(ids, now)
     alerts: dict[int, list[Alert]] = defaultdict(list)
+    clinics = dict(
+        db.session.execute(
+            sa.select(Patient.id, Patient.clinic_id).where(Patient.id.in_(ids))
+        ).all()
+    )
     for alert in db.session.scalars(sa.select(Alert).where(Alert.patient_id.in_(ids))):
         alerts[alert.patient_id].append(alert)
-    assessments = {}
-    for patient_id in ids:
-        timeline = timelines.get(patient_id)
-        if timeline is None:
-            continue
-        policy, clinic_id = policies[patient_id]
-        assessment = assess(timeline, policy, now)
-        assessments[patient_id] = assessment
-        _apply(timeline, policy, clinic_id, alerts[patient_id], now, outcome, assessment)
+    for patient_id, assessment in assessments.items():
+        _apply(assessment, clinics[patient_id], alerts[patient_id], now, outcome)
     for alert in outcome.notify:
         alert.notified_at = None  # every new red-flag yes and every raise notifies again
     if outcome.notify:
         mark_pending()
     db.session.flush()
-    refresh_summaries(ids, now, timelines, assessments)
+    refresh_summaries(assessments, now)
     return outcome
 
 
-def _policies(ids: Sequence[int]) -> dict[int, tuple[Policy, int]]:
-    cache: dict[int, Policy] = {}
-    result = {}
-    for patient_id, clinic_id, overrides in db.session.execute(
-        sa.select(Patient.id, Clinic.id, Clinic.policy_overrides)
-        .join(Clinic, Clinic.id == Patient.clinic_id)
-        .where(Patient.id.in_(ids))
-    ):
-        if clinic_id not in cache:
-            cache[clinic_id] = Policy.from_overrides(overrides or {})
-        result[patient_id] = (cache[clinic_id], clinic_id)
-    return result
-
-
 def _apply(
-    timeline: Timeline,
-    policy: Policy,
+    assessment: Assessment,
     clinic_id: int,
     alerts: list[Alert],
     now: datetime,
     outcome: Outcome,
-    assessment: Assessment,
 ) -> None:
+    timeline, policy = assessment.timeline, assessment.policy
     today = assessment.today
     open_by_kind = {a.kind: a for a in alerts if a.status in OPEN_ALERT_STATUSES}
     last_resolved: dict[AlertKind, datetime] = {}
@@ -202,7 +184,7 @@ def _refresh(alert: Alert, finding: Finding, now: datetime, outcome: Outcome) ->
         "rule_version": finding.rule_version,
         "condition_cleared_at": None,
     }
-    if SEVERITY_ORDER[finding.severity] > SEVERITY_ORDER[alert.severity]:
+    if finding.severity.rank > alert.severity.rank:
         values["severity"] = finding.severity
         if finding.severity in NOTIFY_AT_ONCE:
             outcome.notify.append(alert)
@@ -256,6 +238,25 @@ def _create(patient_id: int, clinic_id: int, finding: Finding, now: datetime) ->
 SWEEP_BATCH = 500
 
 
+def evaluate_clinic(clinic_id: int, now: datetime) -> Outcome:
+    """Re-evaluate every patient of a clinic (after its thresholds changed), in batches.
+
+    Runs in the caller's transaction, so the new policy, the alerts and the caseload rows
+    change together.
+    """
+    ids = list(
+        db.session.scalars(
+            sa.select(Patient.id)
+            .where(Patient.clinic_id == clinic_id, Patient.archived_at.is_(None))
+            .order_by(Patient.id)
+        )
+    )
+    total = Outcome()
+    for start in range(0, len(ids), SWEEP_BATCH):
+        total.merge(evaluate_patients(ids[start : start + SWEEP_BATCH], now))
+    return total
+
+
 def active_patient_ids() -> list[int]:
     """Patients with a program in force (active, paused or suspended), not archived."""
     from app.programs.models import Program
@@ -282,12 +283,6 @@ def _sweep(now: datetime, batch: int) -> Outcome:
     db.session.commit()
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
-        outcome = evaluate_patients(chunk, now)
+        total.merge(evaluate_patients(chunk, now))
         db.session.commit()
-        total.patients += outcome.patients
-        total.created += outcome.created
-        total.refreshed += outcome.refreshed
-        total.superseded += outcome.superseded
-        total.cleared += outcome.cleared
-        total.notify += outcome.notify
     return total

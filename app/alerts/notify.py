@@ -1,7 +1,8 @@
 """Tell therapists about alerts by email: urgent and high at once, the rest in a daily digest.
 
 No health detail ever goes into an email (STACK): only that something needs attention and a
-link. Sending happens after the transaction that raised the alert has committed.
+link. Sending happens after the transaction that raised the alert has committed (the request's
+commit path calls ``send_at_once``; so do the commands).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Flask, Response, g, has_app_context
+from flask import g, has_app_context
 from sqlalchemy.orm import aliased
 
 from app.alerts.models import Alert
@@ -51,7 +52,10 @@ def _due(severities: tuple[Severity, ...]) -> list[tuple[Alert, User]]:
 
 
 def send_at_once(now: datetime) -> int:
-    """Email the therapist of every urgent or high alert not yet notified; return the count."""
+    """Email the therapist of every urgent or high alert not yet notified; return the count.
+
+    Marks what was sent; the caller commits (the request's commit path, or the command).
+    """
     if not mail_configured():
         return 0
     sent = 0
@@ -65,7 +69,6 @@ def send_at_once(now: datetime) -> int:
         ):
             alert.notified_at = now
             sent += 1
-    db.session.commit()
     return sent
 
 
@@ -90,18 +93,4 @@ def send_digest(now: datetime) -> int:
             for alert in alerts:
                 alert.notified_at = now
             sent += 1
-    db.session.commit()
     return sent
-
-
-def init_app(app: Flask) -> None:
-    @app.after_request
-    def _notify(response: Response) -> Response:
-        # The view has committed by now; a rolled-back alert is simply not found.
-        if g.pop("alerts_pending", False) and response.status_code < 400:
-            from app.db import sqlite_immediate, utcnow
-
-            db.session.rollback()
-            with sqlite_immediate():
-                send_at_once(utcnow())
-        return response

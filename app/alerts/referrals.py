@@ -30,20 +30,25 @@ REFERRAL_CRITERIA = (
 )
 
 
+def _iso(day: Any) -> str | None:
+    return None if day is None else day.isoformat()
+
+
 def _number(value: Any) -> float | None:
     return None if value is None else round(float(value), 2)
 
 
 def referral_summary(patient: Patient, now: datetime) -> dict[str, Any]:
     """Program and stage history, adherence, pain, alerts and red-flag answers as plain data."""
-    from app.caseload.queries import patient_detail
+    from app.caseload.record import patient_record
 
-    d = patient_detail(patient, now)
-    adherence = d.adherence
+    d = patient_record(patient, now)
+    a = d.assessment
+    adherence = a.adherence
     return {
         "generated_at": now.isoformat(),
         "patient": {"name": patient.name, "timezone": patient.timezone, "goals": patient.goals},
-        "episode_start": d.episode.start_date.isoformat() if d.episode else None,
+        "episode_start": _iso(a.timeline.episode_start),
         "program": {
             "stage": d.program.stage,
             "status": d.program.status.value,
@@ -67,9 +72,9 @@ def referral_summary(patient: Patient, now: datetime) -> dict[str, Any]:
         ],
         "pain": {
             "intake": patient.intake_pain,
-            "baseline": _number(d.baseline),
-            "current": _number(d.current),
-            "status": d.change.status.value,
+            "baseline": _number(a.baseline),
+            "current": _number(a.current),
+            "status": a.status.value,
             "summary": d.summary,
             "readings": [
                 {"date": day.isoformat(), "kind": kind, "value": value}

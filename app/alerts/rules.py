@@ -9,106 +9,43 @@ The engine that persists findings owns deduplication, rearm and the red-flag exe
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from fractions import Fraction
-from math import floor
 from typing import Any, Final
 
-from app.clinical.adherence import (
-    Adherence,
-    ScheduleChange,
-    StatusChange,
-    adherence_14d,
-    missed_last_scheduled,
-)
-from app.clinical.pain import (
-    PainChange,
-    PainStatus,
-    Reading,
-    baseline,
-    current,
-    pain_change,
-    program_day,
-)
+from app.alerts.wording import adherence_text, trend_text
+from app.clinical import numbers
+from app.clinical.adherence import missed_last_scheduled
+from app.clinical.assessment import Assessment, assess, fact_order
+from app.clinical.pain import PainStatus
 from app.clinical.policy import Policy
-from app.clinical.red_flags import Level
+from app.clinical.red_flags import RedFlagLevel, questions_due
+from app.clinical.timeline import CheckInFact, SessionFact, Timeline
 from app.clinical.traffic_light import Light
 from app.enums import AlertKind, Severity
-from app.timeutil import local_date
 
 RULES_VERSION: Final = "2026.1"
 
 # Not in Policy (a window, not a clinical threshold): a red-flag check-in raises an alert while it
-# lies in the timeline's window of the last 31 local days (STACK "Timelines in batches").
+# lies in the last 31 local days (the loader always reads at least that far back).
 RED_FLAG_LOOKBACK_DAYS: Final = 31
 # Not in Policy: the built-in template has four stages (CLINICAL §7); from the last one the
 # suggestion is discharge to a maintenance routine instead of the next stage.
 FINAL_STAGE: Final = 4
 
 # CLINICAL §5 table: red-flag level → alert kind and severity.
-_RED_FLAG_ALERTS: Final[dict[Level, tuple[AlertKind, Severity]]] = {
-    Level.EMERGENCY: (AlertKind.RED_FLAG_EMERGENCY, Severity.URGENT),
-    Level.URGENT: (AlertKind.RED_FLAG_URGENT, Severity.HIGH),
-    Level.PROMPT: (AlertKind.RED_FLAG_PROMPT, Severity.MEDIUM),
+_RED_FLAG_ALERTS: Final[dict[RedFlagLevel, tuple[AlertKind, Severity]]] = {
+    RedFlagLevel.EMERGENCY: (AlertKind.RED_FLAG_EMERGENCY, Severity.URGENT),
+    RedFlagLevel.URGENT: (AlertKind.RED_FLAG_URGENT, Severity.HIGH),
+    RedFlagLevel.PROMPT: (AlertKind.RED_FLAG_PROMPT, Severity.MEDIUM),
 }
 # CLINICAL §5 "therapist sees", in words for the reason.
-_RED_FLAG_ACTIONS: Final[dict[Level, str]] = {
-    Level.EMERGENCY: "the patient was told to go to an emergency department now",
-    Level.URGENT: "contact the patient today",
-    Level.PROMPT: "review within 48 h",
+_RED_FLAG_ACTIONS: Final[dict[RedFlagLevel, str]] = {
+    RedFlagLevel.EMERGENCY: "the patient was told to go to an emergency department now",
+    RedFlagLevel.URGENT: "contact the patient today",
+    RedFlagLevel.PROMPT: "review within 48 h",
 }
-
-
-# --- facts -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SessionFact:
-    """One logged session, reduced to what the rules read."""
-
-    id: int
-    local_date: date
-    completed: bool  # CLINICAL §3: ≥ 75 % of its items done or partly done
-    light: Light  # CLINICAL §4
-    effort: int | None  # CLINICAL §1: RPE 0–10, optional
-    pain_before: int  # CLINICAL §1: a resting-pain reading
-    stage: int
-
-
-@dataclass(frozen=True)
-class CheckInFact:
-    """One check-in, reduced to what the rules read."""
-
-    id: int
-    local_date: date
-    morning_pain: int | None  # CLINICAL §1: a resting-pain reading when present
-    red_flag_level: Level  # CLINICAL §6, already classified
-    yes: tuple[str, ...]  # question ids answered yes, e.g. ("RF2",)
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """A patient's bounded history: episode days 1–14 and the last 31 local days.
-
-    With no ``episode_start`` (no program yet) only red flags can fire (CLINICAL §2).
-    ``program_status`` is "active", "paused", "suspended", "ended" or "none".
-    """
-
-    patient_id: int
-    timezone: str
-    episode_start: date | None
-    intake_pain: int | None
-    stage: int | None
-    stage_started_on: date | None
-    program_status: str
-    schedule: tuple[ScheduleChange, ...]
-    statuses: tuple[StatusChange, ...]
-    sessions: tuple[SessionFact, ...]
-    check_ins: tuple[CheckInFact, ...]
-    has_logged_in: bool
-    # CLINICAL §5: a function measure improved by its minimal important change.
-    function_improved: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,131 +66,7 @@ class Finding:
     check_in_ids: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
-class Assessment:
-    """The numbers every rule shares, computed once per evaluation.
-
-    ``sessions``, ``check_ins`` and ``readings`` are those of the episode up to today (none before
-    day 1). ``adherence`` is None outside the program. ``partial_adherence_hold`` is True when the
-    pain conditions of PERSISTENT_PAIN or NON_RESPONSE_6W hold but known adherence is below the
-    adherent cut-off: no alert, the therapist sees "partial adherence" (CLINICAL §5).
-    """
-
-    today: date
-    program_day: int | None
-    in_program: bool
-    sessions: tuple[SessionFact, ...]
-    check_ins: tuple[CheckInFact, ...]
-    readings: tuple[Reading, ...]
-    current_window: tuple[date, date]
-    readings_used: int
-    change: PainChange
-    adherence: Adherence | None
-    completed_dates: tuple[date, ...] = ()
-    partial_adherence_hold: bool = False
-
-    @property
-    def baseline(self) -> Fraction | None:
-        return self.change.baseline
-
-    @property
-    def current(self) -> Fraction | None:
-        return self.change.current
-
-    @property
-    def status(self) -> PainStatus:
-        return self.change.status
-
-
-# --- assessment --------------------------------------------------------------------------------
-
-
-def _order(fact: SessionFact | CheckInFact) -> tuple[date, int]:
-    """Sort facts by local date, then by id (the order they were recorded in)."""
-    return (fact.local_date, fact.id)
-
-
-def patient_today(timeline: Timeline, now: datetime) -> date:
-    """Return the patient's local calendar date at ``now`` (an aware instant)."""
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError(f"now must be an aware datetime, got {now!r}")
-    # DESIGN §3: days are the patient's local calendar days.
-    return local_date(now, timeline.timezone)
-
-
-def assess(timeline: Timeline, policy: Policy, now: datetime) -> Assessment:
-    """Compute today, program day, baseline, current, pain change and adherence once."""
-    today = patient_today(timeline, now)
-    start = timeline.episode_start
-    window = (today - timedelta(days=policy.current_days - 1), today)
-    if start is None or today < start:
-        # CLINICAL §2: before program day 1 (or with no episode) no trend or adherence rule fires.
-        return Assessment(
-            today=today,
-            program_day=None if start is None else program_day(start, today),
-            in_program=False,
-            sessions=(),
-            check_ins=(),
-            readings=(),
-            current_window=window,
-            readings_used=0,
-            change=pain_change(None, None, policy),
-            adherence=None,
-        )
-
-    # A fact belongs to the episode from its local date on; facts after today are not yet known
-    # at ``now`` (a replayed history must give the same answer as the live one).
-    sessions = tuple(
-        sorted((s for s in timeline.sessions if start <= s.local_date <= today), key=_order)
-    )
-    check_ins = tuple(
-        sorted((c for c in timeline.check_ins if start <= c.local_date <= today), key=_order)
-    )
-    # CLINICAL §1: resting-pain readings = session pain before + check-in morning pain.
-    readings = tuple(
-        sorted(
-            [Reading(s.local_date, s.pain_before) for s in sessions]
-            + [
-                Reading(c.local_date, c.morning_pain)
-                for c in check_ins
-                if c.morning_pain is not None
-            ],
-            key=lambda reading: reading.local_date,
-        )
-    )
-    # CLINICAL §2: baseline (intake fallback) and current, compared exactly.
-    change = pain_change(
-        baseline(readings, start, timeline.intake_pain, policy),
-        current(readings, today, policy),
-        policy,
-    )
-    readings_used = sum(1 for r in readings if window[0] <= r.local_date <= window[1])
-    # CLINICAL §3: adherence over max(day 1, today − 13) … today.
-    completed_dates = tuple(s.local_date for s in sessions if s.completed)
-    adherence = adherence_14d(
-        completed_dates, timeline.schedule, timeline.statuses, start, today, policy
-    )
-    assessment = Assessment(
-        today=today,
-        program_day=program_day(start, today),
-        in_program=True,
-        sessions=sessions,
-        check_ins=check_ins,
-        readings=readings,
-        current_window=window,
-        readings_used=readings_used,
-        change=change,
-        adherence=adherence,
-        completed_dates=completed_dates,
-    )
-    # CLINICAL §5: adherence below 80 % holds back PERSISTENT_PAIN and NON_RESPONSE_6W; the
-    # therapist sees "partial adherence" instead. Unknown adherence is not "below 80 %".
-    hold = (
-        adherence.ratio is not None
-        and adherence.ratio < policy.adherent
-        and (_persistent_signs(assessment, policy) or _non_response_signs(assessment, policy))
-    )
-    return replace(assessment, partial_adherence_hold=True) if hold else assessment
+# --- shared conditions -------------------------------------------------------------------------
 
 
 def _not_improved(a: Assessment) -> bool:
@@ -293,6 +106,47 @@ def _adherent(a: Assessment, policy: Policy) -> bool:
         and a.adherence.ratio is not None
         and a.adherence.ratio >= policy.adherent
     )
+
+
+def partial_adherence_hold(a: Assessment, policy: Policy) -> bool:
+    """Return whether known adherence below the cut-off holds back a pain alert (CLINICAL §5).
+
+    The pain conditions of PERSISTENT_PAIN or NON_RESPONSE_6W hold but adherence is below 80 %:
+    no alert; the therapist sees "partial adherence" instead. Unknown adherence is not below.
+    """
+    ratio = a.adherence_ratio
+    return (
+        ratio is not None
+        and ratio < policy.adherent
+        and (_persistent_signs(a, policy) or _non_response_signs(a, policy))
+    )
+
+
+def red_flags_due(a: Assessment) -> tuple[str, ...]:
+    """Return the red-flag questions to ask next (DESIGN §4 ``red_flags_due``, CLINICAL §6).
+
+    The weekly screen is due when none lies in the loaded days, when ``red_flag_weekly_days``
+    have passed since the last one, or after a RED session or a FLARE recorded since it. The
+    loaded days always cover the weekly period.
+    """
+    timeline, policy = a.timeline, a.policy
+    screens = [c for c in timeline.check_ins if c.full_screen and c.local_date <= a.today]
+    last = max(screens, key=_instant_order, default=None)
+    if last is None:
+        return questions_due(None, False, a.today, policy.red_flag_weekly_days)
+    after = _instant_order(last)
+    trigger = any(
+        s.light is Light.RED and _instant_order(s) > after for s in timeline.sessions
+    ) or (flare(timeline, policy, a.now, assessment=a, since=last.at) is not None)
+    return questions_due(last.local_date, trigger, a.today, policy.red_flag_weekly_days)
+
+
+_DAWN: Final = datetime.min.replace(tzinfo=UTC)
+
+
+def _instant_order(fact: SessionFact | CheckInFact) -> tuple[date, datetime, int]:
+    """Order facts by when they happened: local date, then instant when known."""
+    return (fact.local_date, fact.at or _DAWN, fact.id)
 
 
 # --- evidence and reasons ----------------------------------------------------------------------
@@ -343,61 +197,6 @@ def _common_evidence(timeline: Timeline, a: Assessment) -> dict[str, Any]:
     }
 
 
-def _fixed(value: Fraction | int, places: int) -> str:
-    """Format ``value`` with ``places`` decimals, rounding halves away from zero, exactly."""
-    # CLINICAL §2: no binary floating point, so 1.25 shows as 1.3 and 12.5 % as 13 %.
-    scaled = floor(abs(Fraction(value)) * 10**places + Fraction(1, 2))
-    whole, decimals = divmod(scaled, 10**places)
-    sign = "-" if value < 0 and scaled else ""
-    return f"{sign}{whole}.{decimals:0{places}d}" if places else f"{sign}{whole}"
-
-
-def _pain(value: Fraction | None) -> str:
-    """Format a resting-pain mean with one decimal ("5.7"), or "unknown"."""
-    return "unknown" if value is None else _fixed(value, 1)
-
-
-def _signed(value: Fraction | int, places: int) -> str:
-    """Format a change with its sign and at most ``places`` decimals: "+2", "-1.4", "0"."""
-    text = _fixed(value, places)
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text in ("0", "-0"):
-        return "0"
-    return text if text.startswith("-") else f"+{text}"
-
-
-def _percent(ratio: Fraction) -> str:
-    """Format a ratio as a whole percentage ("93 %")."""
-    return f"{_fixed(ratio * 100, 0)} %"
-
-
-def _adherence_text(a: Assessment) -> str:
-    """Describe adherence and its window: "93 % adherence over 14 days"."""
-    adherence = a.adherence
-    if adherence is None:
-        return "unknown adherence"
-    days = (adherence.window_end - adherence.window_start).days + 1
-    if adherence.ratio is None:
-        return f"unknown adherence (no scheduled day in the last {days} days)"
-    return f"{_percent(adherence.ratio)} adherence over {days} days"
-
-
-def _trend_text(a: Assessment) -> str:
-    """Describe the pain trend: "6.0 → 6.0 (0 points, 0 %) after 24 days with 93 % …"."""
-    change = a.change
-    if change.points is None:
-        points = "change unknown"
-    else:
-        unit = "point" if abs(change.points) == 1 else "points"
-        percent = "n/a" if change.percent is None else f"{_signed(change.percent, 0)} %"
-        points = f"{_signed(change.points, 1)} {unit}, {percent}"
-    return (
-        f"{_pain(change.baseline)} → {_pain(change.current)} ({points}) "
-        f"after {a.program_day} days with {_adherence_text(a)}"
-    )
-
-
 def _finding(
     kind: AlertKind,
     severity: Severity,
@@ -435,11 +234,6 @@ def _current_window_ids(a: Assessment) -> tuple[list[int], list[int]]:
     return sessions, check_ins
 
 
-def _last_days(a: Assessment, days: int) -> tuple[date, date]:
-    """Return the window of the last ``days`` local days, today included."""
-    return (a.today - timedelta(days=days - 1), a.today)
-
-
 # --- rules -------------------------------------------------------------------------------------
 
 
@@ -453,12 +247,12 @@ def red_flag_findings(
     adherence; the engine exempts them from rearm.
     """
     a = assessment or assess(timeline, policy, now)
-    first, last = _last_days(a, RED_FLAG_LOOKBACK_DAYS)
+    first, last = a.last_days(RED_FLAG_LOOKBACK_DAYS)
     # CLINICAL §6: one screen raises one alert at its highest level (classified already); per
     # level the latest screen carries the alert, since re-evaluation refreshes the open one (§5).
-    latest: dict[Level, CheckInFact] = {}
-    for check_in in sorted(timeline.check_ins, key=_order):
-        level = Level(check_in.red_flag_level)
+    latest: dict[RedFlagLevel, CheckInFact] = {}
+    for check_in in sorted(timeline.check_ins, key=fact_order):
+        level = RedFlagLevel(check_in.red_flag_level)
         if level in _RED_FLAG_ALERTS and _in_window(check_in.local_date, first, last):
             latest[level] = check_in
     findings = []
@@ -485,19 +279,32 @@ def red_flag_findings(
 
 
 def flare(
-    timeline: Timeline, policy: Policy, now: datetime, *, assessment: Assessment | None = None
+    timeline: Timeline,
+    policy: Policy,
+    now: datetime,
+    *,
+    assessment: Assessment | None = None,
+    since: datetime | None = None,
 ) -> Finding | None:
     """Return FLARE (high) after ≥ 2 RED sessions or a high morning pain in the last 7 days.
 
     CLINICAL §5: ≥ 2 RED sessions in the last 7 days, or a morning pain in the last 7 days that is
-    ≥ 8 and ≥ 2 above the baseline (the latter needs a known baseline). Any adherence.
+    ≥ 8 and ≥ 2 above the baseline (the latter needs a known baseline). Any adherence. With
+    ``since``, only sessions and check-ins after that instant count (the eased session counts
+    from the therapist's last stage change, CLINICAL §7).
     """
     a = assessment or assess(timeline, policy, now)
     if not a.in_program:
         return None  # CLINICAL §2: before day 1 no rule fires.
     # CLINICAL §5 FLARE: the last 7 local days, today included.
-    first, last = _last_days(a, policy.flare_window_days)
-    red = [s for s in a.sessions if s.light is Light.RED and _in_window(s.local_date, first, last)]
+    first, last = a.last_days(policy.flare_window_days)
+
+    def counts(fact: SessionFact | CheckInFact) -> bool:
+        return _in_window(fact.local_date, first, last) and (
+            since is None or fact.at is None or fact.at > since
+        )
+
+    red = [s for s in a.sessions if s.light is Light.RED and counts(s)]
     # (check-in, morning pain, rise above baseline) for each qualifying morning.
     base = a.baseline
     high_mornings = (
@@ -507,7 +314,7 @@ def flare(
             (c, c.morning_pain, c.morning_pain - base)
             for c in a.check_ins
             if c.morning_pain is not None
-            and _in_window(c.local_date, first, last)
+            and counts(c)
             and c.morning_pain >= policy.flare_morning_pain
             and c.morning_pain - base >= policy.flare_morning_rise
         ]
@@ -524,12 +331,12 @@ def flare(
             f"{len(red)} RED sessions in the last {policy.flare_window_days} days ({dates})"
         )
     if high_mornings:
-        worst, pain, rise = max(high_mornings, key=lambda m: (m[1], _order(m[0])))
+        worst, pain, rise = max(high_mornings, key=lambda m: (m[1], fact_order(m[0])))
         parts.append(
             f"morning pain {pain} on {worst.local_date.isoformat()}, "
-            f"{_signed(rise, 1).lstrip('+')} above baseline {_pain(a.baseline)}"
+            f"{numbers.signed(rise, 1).lstrip('+')} above baseline {numbers.pain(a.baseline)}"
         )
-    reason = f"Flare: {' and '.join(parts)}; current pain {_pain(a.current)}."
+    reason = f"Flare: {' and '.join(parts)}; current pain {numbers.pain(a.current)}."
     evidence = _common_evidence(timeline, a) | {
         "triggers": (["red_sessions"] if by_red else [])
         + (["morning_pain"] if high_mornings else []),
@@ -574,7 +381,7 @@ def worsening(
     if not a.in_program or a.status is not PainStatus.WORSENED:
         return None
     session_ids, check_in_ids = _current_window_ids(a)
-    reason = f"Pain worsened {_trend_text(a)}."
+    reason = f"Pain worsened {trend_text(a)}."
     evidence = _common_evidence(timeline, a) | {
         "thresholds": {"worsen_points": str(policy.worsen_points)},
     }
@@ -597,7 +404,7 @@ def persistent_pain(
     if not (_persistent_signs(a, policy) and _adherent(a, policy)):
         return None
     session_ids, check_in_ids = _current_window_ids(a)
-    reason = f"Pain {_trend_text(a)}."
+    reason = f"Pain {trend_text(a)}."
     evidence = _common_evidence(timeline, a) | {
         "thresholds": {
             "program_day": policy.persistent_day,
@@ -634,7 +441,7 @@ def non_response_6w(
     tail = (
         "; function improved by its minimal important change" if timeline.function_improved else ""
     )
-    reason = f"No response at 6 weeks: pain {_trend_text(a)}{tail}."
+    reason = f"No response at 6 weeks: pain {trend_text(a)}{tail}."
     evidence = _common_evidence(timeline, a) | {
         "function_improved": timeline.function_improved,
         "supersedes": AlertKind.PERSISTENT_PAIN.value,
@@ -683,7 +490,7 @@ def low_adherence(
     if not (low or missed):
         return None
     adherence = a.adherence
-    text = _adherence_text(a)
+    text = adherence_text(a)
     reason = (
         f"{text[0].upper()}{text[1:]} ({adherence.completed} of {adherence.scheduled} scheduled "
         f"sessions) on program day {a.program_day}"
@@ -733,8 +540,8 @@ def ready_to_progress(
     if days_in_stage < policy.progress_days_in_stage:
         return None
     # CLINICAL §7: no RED session in 14 days, no AMBER in 7 (today included in both).
-    red_first, red_last = _last_days(a, policy.progress_no_red_days)
-    amber_first, amber_last = _last_days(a, policy.progress_no_amber_days)
+    red_first, red_last = a.last_days(policy.progress_no_red_days)
+    amber_first, amber_last = a.last_days(policy.progress_no_amber_days)
     if any(
         (s.light is Light.RED and _in_window(s.local_date, red_first, red_last))
         or (s.light is Light.AMBER and _in_window(s.local_date, amber_first, amber_last))
@@ -760,7 +567,7 @@ def ready_to_progress(
             # CLINICAL §7: stage 1 → 2 also needs the therapist to see the braced holds.
             advice += " once you have seen 10 × 10 s braced holds with normal breathing"
     reason = (
-        f"{days_in_stage} days in stage {stage} with {_adherence_text(a)}, no RED session in "
+        f"{days_in_stage} days in stage {stage} with {adherence_text(a)}, no RED session in "
         f"{policy.progress_no_red_days} days, no AMBER in {policy.progress_no_amber_days} days "
         f"and effort ≤ {policy.progress_max_effort} in {easy} of the last {len(recent)} rated "
         f"sessions: {advice}."

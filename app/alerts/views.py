@@ -27,9 +27,8 @@ from app.alerts.services import (
 )
 from app.db import utcnow
 from app.enums import AlertKind, Severity
-from app.errors import Conflict, ValidationFailed
 from app.extensions import db
-from app.forms import show_errors
+from app.forms import save
 
 bp = Blueprint("alerts", __name__)
 
@@ -96,7 +95,6 @@ def detail(alert_id: int):
         object_type="alert",
         object_id=alert.id,
     )
-    db.session.commit()
     return _detail(alert)
 
 
@@ -104,15 +102,10 @@ def detail(alert_id: int):
 @clinician_required
 def acknowledge(alert_id: int):
     alert = _alert_or_404(alert_id)
-    if AcknowledgeForm().validate_on_submit():
-        try:
-            acknowledge_alert(alert, by=current_user, now=utcnow())
-        except Conflict as exc:
-            db.session.rollback()
-            flash(exc.detail, "error")
-        else:
-            db.session.commit()
-            flash("Acknowledged.", "success")
+    if AcknowledgeForm().validate_on_submit() and save(
+        None, lambda: acknowledge_alert(alert, by=current_user, now=utcnow())
+    ):
+        flash("Acknowledged.", "success")
     return redirect(url_for("alerts.detail", alert_id=alert.id))
 
 
@@ -121,20 +114,13 @@ def acknowledge(alert_id: int):
 def snooze(alert_id: int):
     alert = _alert_or_404(alert_id)
     form = SnoozeForm()
-    if form.validate_on_submit():
-        try:
-            snooze_alert(alert, form.days.data, by=current_user, now=utcnow())
-        except Conflict as exc:
-            db.session.rollback()
-            flash(exc.detail, "error")
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_errors(form, exc, fallback="days")
-            return _detail(alert, snooze_form=form), 422
-        else:
-            db.session.commit()
-            flash(f"Snoozed until {alert.snoozed_until:%d %b}.", "success")
-            return redirect(url_for("alerts.detail", alert_id=alert.id))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: snooze_alert(alert, form.days.data, by=current_user, now=utcnow()),
+        fallback="days",
+    ):
+        flash(f"Snoozed until {alert.snoozed_until:%d %b}.", "success")
+        return redirect(url_for("alerts.detail", alert_id=alert.id))
     if form.errors:
         return _detail(alert, snooze_form=form), 422
     return redirect(url_for("alerts.detail", alert_id=alert.id))
@@ -149,26 +135,21 @@ def resolve(alert_id: int):
         referral = None
         if form.action.data == "referred":
             referral = ReferralData(form.referral_to.data or "", form.referral_reason.data or "")
-        try:
-            resolve_alert(
+        if save(
+            form,
+            lambda: resolve_alert(
                 alert,
                 form.action.data,
                 form.note.data or "",
                 by=current_user,
                 now=utcnow(),
                 referral=referral,
-            )
-        except Conflict as exc:
-            db.session.rollback()
-            flash(exc.detail, "error")
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors = {k.replace("referral.", "referral_"): v for k, v in exc.errors.items()}
-            show_errors(form, ValidationFailed(errors), fallback="action")
-            return _detail(_alert_or_404(alert_id), resolve_form=form), 422
-        else:
-            db.session.commit()
+            ),
+            fallback="action",
+        ):
             flash(f"Resolved: {ACTION_LABELS[alert.action].lower()}.", "success")
+        elif form.errors:
+            return _detail(_alert_or_404(alert_id), resolve_form=form), 422
     elif form.errors:
         return _detail(alert, resolve_form=form), 422
     return redirect(url_for("alerts.detail", alert_id=alert.id))
@@ -188,5 +169,4 @@ def referral(referral_id: int):
         object_type="referral",
         object_id=item.id,
     )
-    db.session.commit()
     return render_template("alerts/referral.html", referral=item, s=item.summary)

@@ -1,12 +1,11 @@
 """JSON API v1 (DESIGN §4): one blueprint; endpoint modules register their routes on it."""
 
-from flask import Blueprint, Response, jsonify
+from flask import Response, jsonify
 
-from app.api.core import ApiError, registry, service_error_response
+from app.api.core import ApiError, bp, registry, service_error_response
 from app.errors import ServiceError
 from app.extensions import db
 
-bp = Blueprint("api", __name__)
 PREFIX = "/api/v1"
 
 

@@ -14,11 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from app.alerts.models import Alert
 from app.alerts.queries import AlertFilter, alerts_for, get_alert_or_none
 from app.alerts.services import ReferralData, acknowledge_alert, resolve_alert, snooze_alert
-from app.api import bp
-from app.api.core import ApiError, api_roles, json_response, operation, parse_body, parse_query
+from app.api.core import ApiError, api_route, json_response, parse_body, parse_query
 from app.db import utcnow
 from app.enums import AlertAction, AlertKind, Role, Severity
-from app.extensions import db
 
 CLINICIANS = (Role.ADMIN, Role.THERAPIST)
 
@@ -108,16 +106,15 @@ def _alert(alert_id: int) -> Alert:
     return alert
 
 
-@bp.route("/alerts")
-@operation(
+@api_route(
     "/alerts",
     "get",
     "Alerts of the caller's patients",
     query=AlertQuery,
     responses={200: ("Alerts, most serious first", AlertsOut)},
     tags=("alerts",),
+    roles=CLINICIANS,
 )
-@api_roles(*CLINICIANS)
 def api_alerts() -> Response:
     query = parse_query(AlertQuery)
     alerts = alerts_for(
@@ -127,52 +124,47 @@ def api_alerts() -> Response:
     return json_response(AlertsOut(alerts=[alert_out(a) for a in alerts]))
 
 
-@bp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])
-@operation(
+@api_route(
     "/alerts/<int:alert_id>/acknowledge",
     "post",
     "Acknowledge an open alert",
     request=Empty,
     responses={200: ("The alert", AlertOut)},
     tags=("alerts",),
+    roles=CLINICIANS,
 )
-@api_roles(*CLINICIANS)
 def api_acknowledge(alert_id: int) -> Response:
     alert = _alert(alert_id)
     parse_body(Empty)
     acknowledge_alert(alert, by=current_user, now=utcnow())
-    db.session.commit()
     return json_response(alert_out(alert))
 
 
-@bp.route("/alerts/<int:alert_id>/snooze", methods=["POST"])
-@operation(
+@api_route(
     "/alerts/<int:alert_id>/snooze",
     "post",
     "Snooze an open alert for 1–14 days",
     request=SnoozeIn,
     responses={200: ("The alert", AlertOut)},
     tags=("alerts",),
+    roles=CLINICIANS,
 )
-@api_roles(*CLINICIANS)
 def api_snooze(alert_id: int) -> Response:
     alert = _alert(alert_id)
     body, _ = parse_body(SnoozeIn)
     snooze_alert(alert, body.days, by=current_user, now=utcnow())
-    db.session.commit()
     return json_response(alert_out(alert))
 
 
-@bp.route("/alerts/<int:alert_id>/resolve", methods=["POST"])
-@operation(
+@api_route(
     "/alerts/<int:alert_id>/resolve",
     "post",
     "Resolve an alert with an action (regress/progress change the stage; referred refers)",
     request=ResolveIn,
     responses={200: ("The alert", AlertOut)},
     tags=("alerts",),
+    roles=CLINICIANS,
 )
-@api_roles(*CLINICIANS)
 def api_resolve(alert_id: int) -> Response:
     alert = _alert(alert_id)
     body, _ = parse_body(ResolveIn)
@@ -180,5 +172,4 @@ def api_resolve(alert_id: int) -> Response:
     resolve_alert(
         alert, body.action.value, body.note, by=current_user, now=utcnow(), referral=referral
     )
-    db.session.commit()
     return json_response(alert_out(alert))

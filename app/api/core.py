@@ -10,7 +10,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import pydantic
-from flask import Response, current_app, request
+from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 
 from app.api.problems import problem
@@ -19,6 +19,8 @@ from app.errors import Conflict, NotFound, ServiceError, ValidationFailed
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])
+
+bp = Blueprint("api", __name__)
 
 
 class ApiError(Exception):
@@ -229,23 +231,29 @@ class Registry:
 registry = Registry()
 
 
-def operation(
+def api_route(
     path: str,
     method: str,
     summary: str,
     *,
+    roles: tuple[Role, ...] | None,
     request: type[pydantic.BaseModel] | None = None,
     responses: dict[int, tuple[str, type[pydantic.BaseModel] | None]],
     query: type[pydantic.BaseModel] | None = None,
     tags: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
-    """Record an endpoint for the OpenAPI document (the route itself is declared by Flask)."""
-    registry.operations.append(
-        Operation(path, method.lower(), summary, request, responses, query, tags)
-    )
+    """Register an API route, its role guard and its OpenAPI operation together.
+
+    ``roles`` None makes the route public. The endpoint is named after the function.
+    """
 
     def decorator(view: F) -> F:
-        return view
+        registry.operations.append(
+            Operation(path, method.lower(), summary, request, responses, query, tags)
+        )
+        guarded = api_roles(*roles)(view) if roles is not None else view
+        bp.add_url_rule(path, view.__name__, guarded, methods=[method.upper()])
+        return guarded  # type: ignore[return-value]
 
     return decorator
 

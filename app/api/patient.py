@@ -11,24 +11,21 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from app.api import bp
-from app.api.core import ApiError, api_roles, json_response, operation, parse_body
+from app.api.core import ApiError, api_route, json_response, parse_body
 from app.api.schemas import DosageOut
 from app.clinical import red_flags
 from app.clinical.traffic_light import MESSAGES
 from app.db import utcnow
 from app.enums import CheckInKind, Role
-from app.extensions import db
+from app.patient.check_ins import CheckInReport, record_check_in
 from app.patient.models import CheckIn, Patient, Session
 from app.patient.queries import today_view
-from app.patient.services import (
+from app.patient.sessions import (
     MAX_NOTES,
     MAX_SKIP_REASON,
-    CheckInReport,
     ExerciseResult,
     SessionReport,
     log_session,
-    record_check_in,
 )
 
 Pain = Annotated[StrictInt, Field(ge=0, le=10, description="0–10 NPRS: 0 none … 10 worst")]
@@ -168,15 +165,14 @@ def _patient() -> Patient:
     return patient
 
 
-@bp.route("/me/today")
-@operation(
+@api_route(
     "/me/today",
     "GET",
     "Today's session for the logged-in patient",
     responses={200: ("Today's program, items and status", TodayOut)},
     tags=TAGS,
+    roles=(Role.PATIENT,),
 )
-@api_roles(Role.PATIENT)
 def me_today() -> Response:
     view = today_view(_patient(), utcnow())
     program = view.program
@@ -188,21 +184,20 @@ def me_today() -> Response:
             done_today=view.done_today,
             status=view.status,  # type: ignore[arg-type]
             red_flags_due=list(view.red_flags_due),
+            # The dose of today's session: eased after a RED session or a FLARE (CLINICAL §7).
             items=[
                 TodayItemOut(
-                    id=item.id,
+                    id=step.item.id,
                     exercise=ExerciseOut(
-                        slug=item.exercise.slug,
-                        name=item.exercise.name,
-                        steps=list(item.exercise.steps or []),
-                        cues=list(item.exercise.cues or []),
+                        slug=step.exercise.slug,
+                        name=step.exercise.name,
+                        steps=list(step.exercise.steps or []),
+                        cues=list(step.exercise.cues or []),
                     ),
-                    **item.dosage(),
+                    **step.dosage,
                 )
-                for item in view.items
-            ]
-            if program
-            else [],
+                for step in view.steps
+            ],
         )
     )
 
@@ -242,8 +237,7 @@ def session_out(session: Session) -> SessionOut:
     )
 
 
-@bp.route("/sessions", methods=["POST"])
-@operation(
+@api_route(
     "/sessions",
     "POST",
     "Log a performed session (idempotent by its client id)",
@@ -254,8 +248,8 @@ def session_out(session: Session) -> SessionOut:
         409: ("This id was already used for a different session", None),
     },
     tags=TAGS,
+    roles=(Role.PATIENT,),
 )
-@api_roles(Role.PATIENT)
 def post_session() -> Response:
     body, _raw = parse_body(SessionIn)
     patient = _patient()
@@ -273,7 +267,6 @@ def post_session() -> Response:
     )
     logged = log_session(patient, report, now=now)
     answer = session_out(logged.obj)
-    db.session.commit()
     return json_response(answer, 201 if logged.created else 200)
 
 
@@ -291,8 +284,7 @@ def check_in_out(check_in: CheckIn, instruction: red_flags.Instruction, due: tup
     )
 
 
-@bp.route("/checkins", methods=["POST"])
-@operation(
+@api_route(
     "/checkins",
     "POST",
     "Record a check-in: morning pain, red flags, self-care (idempotent by its client id)",
@@ -303,8 +295,8 @@ def check_in_out(check_in: CheckIn, instruction: red_flags.Instruction, due: tup
         409: ("This id was already used for a different check-in", None),
     },
     tags=TAGS,
+    roles=(Role.PATIENT,),
 )
-@api_roles(Role.PATIENT)
 def post_check_in() -> Response:
     body, _raw = parse_body(CheckInIn)
     patient = _patient()
@@ -322,18 +314,16 @@ def post_check_in() -> Response:
         now=now,
     )
     answer = check_in_out(result.check_in, result.instruction, result.red_flags_due)
-    db.session.commit()
     return json_response(answer, 201 if result.created else 200)
 
 
-@bp.route("/csrf")
-@operation(
+@api_route(
     "/csrf",
     "GET",
     "A fresh CSRF token, for replaying what waited on the phone",
     responses={200: ("A token for the X-CSRFToken header", CsrfOut)},
     tags=TAGS,
+    roles=(Role.PATIENT,),
 )
-@api_roles(Role.PATIENT)
 def csrf_token() -> Response:
     return json_response(CsrfOut(csrf_token=generate_csrf()))

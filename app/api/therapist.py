@@ -4,24 +4,22 @@ as the HTML pages. Objects outside the caller's scope are 404, never 403."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from fractions import Fraction
 from typing import Annotated, Literal
 
-import sqlalchemy as sa
 from flask import Response
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from app.access import get_patient_or_404, get_program_or_404
-from app.api import bp
-from app.api.core import ApiError, api_roles, json_response, operation, parse_body
+from app.api.core import ApiError, api_route, json_response, parse_body
 from app.api.schemas import DosageOut
-from app.auth.models import User
 from app.caseload.queries import caseload
 from app.db import utcnow
 from app.enums import Role
 from app.extensions import db
 from app.links import invitation_url
-from app.patient.services import NewPatient, create_patient
+from app.patient.enrolment import NewPatient, invite_patient
 from app.programs.models import Program, ProgramItem
 from app.programs.services import (
     Assignment,
@@ -170,18 +168,22 @@ def program_out(program: Program) -> ProgramOut:
     )
 
 
+def _float(value: Fraction | None) -> float | None:
+    """JSON numbers for exact values (the pages round the exact value, CLINICAL §2)."""
+    return None if value is None else float(value)
+
+
 # ---------------------------------------------------------------------------- endpoints
 
 
-@bp.route("/caseload")
-@operation(
+@api_route(
     "/caseload",
     "get",
     "The caller's patients in priority order",
     responses={200: ("Patients, those who need attention first", CaseloadOut)},
     tags=("therapist",),
+    roles=CLINICIANS,
 )
-@api_roles(*CLINICIANS)
 def api_caseload() -> Response:
     rows = caseload(current_user, utcnow())
     return json_response(
@@ -193,9 +195,9 @@ def api_caseload() -> Response:
                     email=r.email,
                     stage=r.stage,
                     program_day=r.program_day,
-                    adherence_14d=float(r.adherence) if r.adherence is not None else None,
-                    baseline=float(r.baseline) if r.baseline is not None else None,
-                    current=float(r.current) if r.current is not None else None,
+                    adherence_14d=_float(r.adherence),
+                    baseline=_float(r.baseline),
+                    current=_float(r.current),
                     pain_status=r.pain_status,
                     last_activity=r.last_activity,
                     data_days=DataDaysOut(
@@ -212,44 +214,19 @@ def api_caseload() -> Response:
     )
 
 
-@bp.route("/patients", methods=["POST"])
-@operation(
+@api_route(
     "/patients",
     "post",
     "Create a patient and a single-use invitation",
     request=PatientIn,
     responses={201: ("Created", PatientCreated)},
     tags=("therapist",),
+    roles=CLINICIANS,
 )
-@api_roles(*CLINICIANS)
 def api_create_patient() -> Response:
     body, _ = parse_body(PatientIn)
-    therapist: User = current_user
-    if body.therapist_email:
-        if current_user.role is not Role.ADMIN:
-            raise ApiError(
-                422,
-                "Invalid fields",
-                "Only an admin assigns another therapist.",
-                {"therapist_email": "Leave this out; your patients are assigned to you."},
-            )
-        therapist = db.session.scalar(
-            sa.select(User).where(
-                User.email == body.therapist_email.strip().lower(),
-                User.clinic_id == current_user.clinic_id,
-                User.role.in_(CLINICIANS),
-            )
-        )
-        if therapist is None:
-            raise ApiError(
-                422,
-                "Invalid fields",
-                "No such therapist in your clinic.",
-                {"therapist_email": "No therapist of your clinic has this email."},
-            )
-    patient, token = create_patient(
+    invited = invite_patient(
         current_user.clinic,
-        therapist,
         NewPatient(
             name=body.name,
             timezone=body.timezone,
@@ -257,24 +234,25 @@ def api_create_patient() -> Response:
             intake_pain=body.intake_pain,
             goals=body.goals,
             intake_red_flags=body.intake_red_flags.model_dump(exclude_none=True),
+            therapist_email=body.therapist_email,
         ),
         by=current_user,
         now=utcnow(),
     )
-    db.session.commit()
-    return json_response(PatientCreated(id=patient.id, invitation_url=invitation_url(token)), 201)
+    return json_response(
+        PatientCreated(id=invited.patient.id, invitation_url=invitation_url(invited.token)), 201
+    )
 
 
-@bp.route("/patients/<int:patient_id>/program", methods=["POST"])
-@operation(
+@api_route(
     "/patients/<int:patient_id>/program",
     "post",
     "Assign a staged program; it replaces the active one",
     request=ProgramIn,
     responses={201: ("The new program", ProgramOut)},
     tags=("therapist",),
+    roles=CLINICIANS,
 )
-@api_roles(*CLINICIANS)
 def api_assign_program(patient_id: int) -> Response:
     patient = get_patient_or_404(current_user, patient_id)
     body, raw = parse_body(ProgramIn)
@@ -294,71 +272,55 @@ def api_assign_program(patient_id: int) -> Response:
         by=current_user,
         now=utcnow(),
     )
-    db.session.commit()
     return json_response(program_out(program), 201)
 
 
-@bp.route("/programs/<int:program_id>/items/<int:item_id>", methods=["PATCH"])
-@operation(
+@api_route(
     "/programs/<int:program_id>/items/<int:item_id>",
     "patch",
     "Change an item's dosage (only the fields given)",
     request=DosageIn,
     responses={200: ("The item", ItemOut)},
     tags=("therapist",),
+    roles=CLINICIANS,
 )
-@api_roles(*CLINICIANS)
 def api_update_item(program_id: int, item_id: int) -> Response:
     program = get_program_or_404(current_user, program_id)
     body, _ = parse_body(DosageIn)
     item = next((i for i in program.items if i.id == item_id), None)
     if item is None:
         raise ApiError(404, "Not found", "No such item in this program.")
-    changes = body.model_dump(exclude_unset=True)
-    pyramid = changes.get("reps_per_set")
-    if pyramid and "sets" in changes and changes["sets"] != len(pyramid):
-        raise ApiError(
-            422,
-            "Invalid fields",
-            "The sets and the repetitions per set disagree.",
-            {"sets": f"{len(pyramid)} repetitions per set were given for {changes['sets']} sets."},
-        )
-    update_item_dosage(item, changes, by=current_user, now=utcnow())
-    db.session.commit()
+    update_item_dosage(item, body.model_dump(exclude_unset=True), by=current_user, now=utcnow())
     return json_response(item_out(item))
 
 
-@bp.route("/programs/<int:program_id>/stage", methods=["POST"])
-@operation(
+@api_route(
     "/programs/<int:program_id>/stage",
     "post",
     "Advance or regress the stage, with a reason",
     request=StageIn,
     responses={200: ("The program", ProgramOut)},
     tags=("therapist",),
+    roles=CLINICIANS,
 )
-@api_roles(*CLINICIANS)
 def api_change_stage(program_id: int) -> Response:
     program = get_program_or_404(current_user, program_id)
     body, _ = parse_body(StageIn)
     change_stage(program, body.stage, reason=body.reason, by=current_user, now=utcnow())
-    db.session.commit()
     return json_response(program_out(program))
 
 
-@bp.route("/programs/<int:program_id>/resume", methods=["POST"])
-@operation(
+@api_route(
     "/programs/<int:program_id>/resume",
     "post",
     "Resume a paused or suspended program",
     request=ResumeIn,
     responses={200: ("The program", ProgramOut)},
     tags=("therapist",),
+    roles=CLINICIANS,
 )
-@api_roles(*CLINICIANS)
 def api_resume(program_id: int) -> Response:
     program = get_program_or_404(current_user, program_id)
     body, _ = parse_body(ResumeIn)
     resume_program(program, by=current_user, now=utcnow(), reason=body.reason)
-    db.session.commit()
     return json_response(program_out(program))

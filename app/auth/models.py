@@ -100,6 +100,11 @@ class Invitation(db.Model):
     clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinics.id"), index=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Where the link was sent; the invitee confirms (or changes) it when accepting, so creating
+    # an invitation never reveals whether an address has an account elsewhere.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    # The token encrypted for one view by the clinician who issued it (never in a cookie).
+    sealed_token: Mapped[str | None] = mapped_column(sa.Text)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from cryptography.fernet import Fernet, InvalidToken
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
@@ -17,6 +20,13 @@ from app.auth.sessions import revoke_all, token_digest
 from app.enums import Role
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.links import invitation_url
+from app.mail import send_after_commit
+from app.transactions import defer_write
+
+USED_LINK = "This invitation link has expired or was already used."
+# A clinician sees a link they just made on the next page they open, within this time.
+REVEAL_WITHIN = timedelta(minutes=15)
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -128,9 +138,19 @@ def revoke_invitations(user: User, now: datetime) -> None:
 
 
 def issue_invitation(
-    user: User, *, created_by: User | None, now: datetime, hours: int | None = None
+    user: User,
+    *,
+    created_by: User | None,
+    now: datetime,
+    email: str | None = None,
+    hours: int | None = None,
 ) -> str:
-    """Revoke the user's open invitations and issue a new single-use token (shown once)."""
+    """Revoke the user's open invitations and issue a new single-use token.
+
+    Only the token's hash is kept, with the address it goes to (``email``; the invitee confirms
+    it on accepting) and, for the clinician who issued it, a sealed copy that their next page
+    view shows once (``reveal_invitation``) — the token is never kept in a cookie (DESIGN §6).
+    """
     revoke_invitations(user, now)
     token = secrets.token_urlsafe(32)
     lifetime = timedelta(hours=hours or current_app.config["INVITATION_HOURS"])
@@ -139,12 +159,57 @@ def issue_invitation(
             clinic_id=user.clinic_id,
             user_id=user.id,
             token_hash=token_digest(token),
+            email=email or user.email,
+            sealed_token=seal(token) if created_by is not None else None,
             created_by_id=created_by.id if created_by else None,
             created_at=now,
             expires_at=now + lifetime,
         )
     )
     return token
+
+
+def reveal_invitation(invitation: Invitation, viewer: User, now: datetime) -> str | None:
+    """Return the invitation's token once, to the clinician who issued it, soon after.
+
+    The sealed copy is cleared by the request's commit path, so the link appears on one page
+    view only; anyone later at the same computer sees no link.
+    """
+    sealed = invitation.sealed_token
+    if (
+        sealed is None
+        or invitation.created_by_id != viewer.id
+        or now - invitation.created_at > REVEAL_WITHIN
+        or not invitation.is_usable(now)
+    ):
+        return None
+    token = unseal(sealed)
+    invitation_id = invitation.id
+    defer_write(
+        lambda: db.session.execute(
+            sa.update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.sealed_token == sealed)
+            .values(sealed_token=None)
+        )
+    )
+    return token
+
+
+def _fernet() -> Fernet:
+    digest = hashlib.sha256(f"invitation-view:{current_app.config['SECRET_KEY']}".encode())
+    return Fernet(base64.urlsafe_b64encode(digest.digest()))
+
+
+def seal(token: str) -> str:
+    """Encrypt a token for its one-time view (key derived from SECRET_KEY)."""
+    return _fernet().encrypt(token.encode()).decode()
+
+
+def unseal(sealed: str) -> str | None:
+    try:
+        return _fernet().decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        return None
 
 
 def find_invitation(token: str, now: datetime) -> Invitation | None:
@@ -164,13 +229,17 @@ class Acceptance:
 
 
 def accept_invitation(invitation: Invitation, data: Acceptance, now: datetime) -> User:
-    """Set the invited user's password (and email if they had none) and use up the token."""
+    """Set the invited user's password (and email if they had none) and use up the token.
+
+    Using the token is one conditional UPDATE, so of many concurrent acceptances exactly one
+    wins (DESIGN §6); the others are told the link was already used.
+    """
     user = invitation.user
     if not invitation.is_usable(now):
-        raise ValidationFailed({"token": "This invitation link has expired or was already used."})
+        raise ValidationFailed({"token": USED_LINK})
     errors: dict[str, str] = {}
     if user.email is None:
-        email = normalise_email(data.email)
+        email = normalise_email(data.email) or normalise_email(invitation.email)
         if email is not None:
             try:
                 email = check_email(email)
@@ -180,16 +249,32 @@ def accept_invitation(invitation: Invitation, data: Acceptance, now: datetime) -
         if email is None:
             errors.setdefault("email", "Enter your email address.")
         elif db.session.scalar(sa.select(User.id).where(User.email == email)):
-            errors["email"] = "An account with this email already exists."
+            errors["email"] = (
+                "An account with this email already exists: log in with it, or use another address."
+            )
         else:
             user.email = email
-    if len(data.password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    try:
+        check_password_strength(data.password)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
     if errors:
         raise ValidationFailed(errors)
+    used = db.session.execute(
+        sa.update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+        .values(used_at=now, sealed_token=None)
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:
+        raise ValidationFailed({"token": USED_LINK})
     user.password_hash = hash_password(data.password)
     revoke_all(user, now)
-    invitation.used_at = now
     user.last_login_at = now  # accepting signs the person in
     audit.record(
         "invitation.accept",
@@ -200,3 +285,113 @@ def accept_invitation(invitation: Invitation, data: Acceptance, now: datetime) -
         now=now,
     )
     return user
+
+
+@dataclass(frozen=True)
+class InvitedClinician:
+    user: User
+    token: str
+    emailed: bool
+
+
+def invite_therapist(
+    clinic: Clinic, *, name: str, email: str, by: User | None, now: datetime
+) -> InvitedClinician:
+    """Create a therapist account with a single-use invitation, email it, audit it.
+
+    As for patients, the address goes on the invitation and is confirmed on accepting, so the
+    answer never tells whether it already has an account (DESIGN §6).
+    """
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Enter the therapist's name."
+    elif len(name) > 120:
+        errors["name"] = "Keep the name under 120 characters."
+    address = None
+    try:
+        address = check_email((email or "").strip())
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    assert address is not None
+    user = create_user(
+        clinic=clinic,
+        role=Role.THERAPIST,
+        name=name,
+        email=None,
+        password=None,
+        now=now,
+        created_by=by,
+    )
+    token = issue_invitation(user, created_by=by, now=now, email=address)
+    audit.record(
+        "invitation.issue", actor=by, clinic_id=clinic.id, object_type="user", object_id=user.id
+    )
+    inviter = f"{by.name} invited you" if by is not None else "You are invited"
+    emailed = send_after_commit(
+        address,
+        "You are invited to Homestretch",
+        f"{inviter} to {clinic.name} on Homestretch.\n\n"
+        f"Set your password here: {invitation_url(token)}\n\n"
+        f"The link works once and expires in {current_app.config['INVITATION_HOURS']} hours.",
+    )
+    return InvitedClinician(user, token, emailed)
+
+
+def open_invitation(user: User) -> Invitation | None:
+    """Return the user's newest invitation that is neither used nor revoked."""
+    return db.session.scalar(
+        sa.select(Invitation)
+        .where(
+            Invitation.user_id == user.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+
+
+def reissue_invitation(user: User, *, by: User, now: datetime) -> tuple[str, bool]:
+    """Replace the user's invitation with a new link (the old one stops working), email it."""
+    if user.password_hash is not None:
+        raise ValidationFailed({"invitation": f"{user.name} has already set a password."})
+    previous = db.session.scalar(
+        sa.select(Invitation.email)
+        .where(Invitation.user_id == user.id, Invitation.email.is_not(None))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        .limit(1)
+    )
+    token = issue_invitation(user, created_by=by, now=now, email=previous)
+    audit.record(
+        "invitation.issue",
+        actor=by,
+        patient=user.patient,
+        clinic_id=user.clinic_id,
+        object_type="user",
+        object_id=user.id,
+        now=now,
+    )
+    emailed = bool(previous) and send_after_commit(
+        previous,
+        "A new link for Homestretch",
+        "Here is a new link to set your password in Homestretch; the earlier one no longer "
+        f"works.\n\n{invitation_url(token)}\n\n"
+        f"The link works once and expires in {current_app.config['INVITATION_HOURS']} hours.",
+    )
+    return token, emailed
+
+
+def withdraw_invitation(user: User, *, by: User, now: datetime) -> None:
+    """Make the user's open invitation links stop working, audited."""
+    revoke_invitations(user, now)
+    audit.record(
+        "invitation.revoke",
+        actor=by,
+        patient=user.patient,
+        clinic_id=user.clinic_id,
+        object_type="user",
+        object_id=user.id,
+        now=now,
+    )

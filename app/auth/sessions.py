@@ -16,9 +16,10 @@ from flask import current_app, request
 from flask_login import LoginManager
 
 from app.auth.models import User, UserSession
-from app.db import sqlite_immediate, utcnow
+from app.db import utcnow
 from app.enums import Role
 from app.extensions import db
+from app.transactions import defer_write
 
 TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -75,13 +76,12 @@ def load_user(token: str) -> User | None:
 
 
 def touch(login_id: int, now: datetime) -> None:
-    """Record activity in a short write of its own, so page reads stay read-only."""
-    db.session.commit()  # end the read transaction before taking the write lock
-    with sqlite_immediate():
-        db.session.execute(
+    """Record activity as a side write of the request, so page reads stay read-only."""
+    defer_write(
+        lambda: db.session.execute(
             sa.update(UserSession).where(UserSession.id == login_id).values(last_seen_at=now)
         )
-        db.session.commit()
+    )
 
 
 def start(user: User, *, remember: bool, now: datetime) -> str:

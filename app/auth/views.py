@@ -20,8 +20,8 @@ from app.auth.models import User
 from app.auth.services import Acceptance, accept_invitation, authenticate, find_invitation
 from app.db import utcnow
 from app.enums import Role
-from app.errors import ValidationFailed
-from app.extensions import db, limiter
+from app.extensions import limiter
+from app.forms import save
 
 bp = Blueprint("auth", __name__)
 
@@ -58,12 +58,11 @@ def login():
         now = utcnow()
         user = authenticate(form.email.data, form.password.data, now)
         if user is None:
-            db.session.commit()  # keep the failure count for the per-account back-off
+            # 200, so the commit path keeps the failure count for the back-off.
             form.password.errors.append(LOGIN_FAILED)
             return render_template("auth/login.html", form=form), 200
         remember = bool(form.remember.data) and user.role is Role.PATIENT
         sessions.start(user, remember=remember, now=now)
-        db.session.commit()
         login_user(user, remember=remember)
         return redirect(safe_next(form.next.data) or home_for(user))
     return render_template("auth/login.html", form=form)
@@ -76,7 +75,6 @@ def logout():
         abort(400)
     if current_user.is_authenticated:
         sessions.revoke(current_user.get_id(), utcnow())
-        db.session.commit()
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
@@ -91,21 +89,28 @@ def invite(token: str):
     form = AcceptInvitationForm()
     needs_email = invitation.user.email is None
     if form.validate_on_submit():
-        try:
-            user = accept_invitation(
-                invitation, Acceptance(password=form.password.data, email=form.email.data), now
-            )
-        except ValidationFailed as exc:
-            for name, message in exc.errors.items():
-                getattr(form, name, form.password).errors.append(message)
-        else:
+        accepted = []
+        if save(
+            form,
+            lambda: accepted.append(
+                accept_invitation(
+                    invitation,
+                    Acceptance(password=form.password.data, email=form.email.data),
+                    now,
+                )
+            ),
+            fallback="password",
+        ):
+            user = accepted[0]
             if current_user.is_authenticated:
                 logout_user()
             sessions.start(user, remember=False, now=now)
-            db.session.commit()
             login_user(user)
             flash("Welcome to Homestretch. Your password is set.", "success")
             return redirect(home_for(user))
-    return render_template(
+    elif request.method == "GET" and needs_email:
+        form.email.data = invitation.email
+    page = render_template(
         "auth/invite.html", form=form, invitation=invitation, needs_email=needs_email
     )
+    return page, 422 if form.errors else 200

@@ -9,21 +9,18 @@ data days) move on even on days without any report.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from fractions import Fraction
 
 import sqlalchemy as sa
 
-from app.alerts.rules import Assessment, Timeline, assess
-from app.alerts.timeline import load_timelines
-from app.auth.models import Clinic
+from app.alerts.rules import partial_adherence_hold
 from app.caseload.models import PatientSummary
 from app.charts import sparkline
-from app.clinical.policy import Policy
+from app.clinical.assessment import Assessment
 from app.extensions import db
-from app.patient.models import CheckIn, Patient, Session
+from app.patient.models import CheckIn, Session
 
 # CLINICAL §10: remote-monitoring periods are rolling 30-day periods from the monitoring start.
 PERIOD_DAYS = 30
@@ -31,19 +28,19 @@ DATA_DAYS_FOR_CODE = 16
 TREND_DAYS = 28
 
 
-def _decimal(value: Fraction | None, places: str = "0.01") -> Decimal | None:
-    if value is None:
-        return None
-    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal(places))
+def exact_text(value: Fraction | None) -> str | None:
+    """Store an exact value as text ("21/4"), so the caseload rounds it as every page does."""
+    return None if value is None else str(value)
 
 
-def data_days(timeline: Timeline, today: date) -> tuple[int, date | None, date | None]:
+def data_days(a: Assessment) -> tuple[int, date | None, date | None]:
     """Count distinct local days with a session or check-in in the current 30-day period."""
-    start = timeline.episode_start
+    start, today = a.timeline.episode_start, a.today
     if start is None or today < start:
         return 0, None, None
     period_start = start + timedelta(days=PERIOD_DAYS * ((today - start).days // PERIOD_DAYS))
     period_end = period_start + timedelta(days=PERIOD_DAYS - 1)
+    timeline = a.timeline
     days = {s.local_date for s in timeline.sessions} | {c.local_date for c in timeline.check_ins}
     return sum(1 for d in days if period_start <= d <= today), period_start, period_end
 
@@ -61,28 +58,12 @@ def trend(assessment: Assessment) -> str:
     return sparkline(values)
 
 
-def refresh_summaries(
-    patient_ids: Iterable[int],
-    now: datetime,
-    timelines: dict[int, Timeline] | None = None,
-    assessments: dict[int, Assessment] | None = None,
-) -> None:
-    """Recompute the summary rows of these patients as of `now` (the caller commits)."""
-    ids = list(dict.fromkeys(patient_ids))
+def refresh_summaries(assessments: Mapping[int, Assessment], now: datetime) -> None:
+    """Rewrite the summary rows of these patients from their assessments (the caller commits)."""
+    ids = list(assessments)
     if not ids:
         return
     db.session.flush()
-    timelines = timelines if timelines is not None else load_timelines(ids, now)
-    policies: dict[int, Policy] = {}
-    clinic_of = {}
-    for patient_id, clinic_id, overrides in db.session.execute(
-        sa.select(Patient.id, Clinic.id, Clinic.policy_overrides)
-        .join(Clinic, Clinic.id == Patient.clinic_id)
-        .where(Patient.id.in_(ids))
-    ):
-        clinic_of[patient_id] = clinic_id
-        if clinic_id not in policies:
-            policies[clinic_id] = Policy.from_overrides(overrides or {})
     last_session = dict(
         db.session.execute(
             sa.select(Session.patient_id, sa.func.max(Session.completed_at))
@@ -103,14 +84,9 @@ def refresh_summaries(
             sa.select(PatientSummary).where(PatientSummary.patient_id.in_(ids))
         )
     }
-    for patient_id in ids:
-        timeline = timelines.get(patient_id)
-        if timeline is None:
-            continue
-        a = (assessments or {}).get(patient_id) or assess(
-            timeline, policies[clinic_of[patient_id]], now
-        )
-        days, period_start, period_end = data_days(timeline, a.today)
+    for patient_id, a in assessments.items():
+        timeline = a.timeline
+        days, period_start, period_end = data_days(a)
         summary = existing.get(patient_id)
         if summary is None:
             summary = PatientSummary(patient_id=patient_id)
@@ -123,13 +99,13 @@ def refresh_summaries(
             "episode_start": timeline.episode_start,
             "stage": timeline.stage,
             "program_status": timeline.program_status,
-            "adherence": _decimal(adherence.ratio, "0.0001") if adherence else None,
+            "adherence_known": adherence is not None and adherence.ratio is not None,
             "adherence_completed": adherence.completed if adherence else 0,
             "adherence_scheduled": adherence.scheduled if adherence else 0,
-            "baseline": _decimal(a.baseline),
-            "current": _decimal(a.current),
+            "baseline": exact_text(a.baseline),
+            "current": exact_text(a.current),
             "pain_status": a.status.value.upper(),
-            "partial_adherence": a.partial_adherence_hold,
+            "partial_adherence": partial_adherence_hold(a, a.policy),
             "last_activity_at": max(stamps) if stamps else None,
             "data_days": days,
             "period_start": period_start,

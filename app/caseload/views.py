@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from datetime import date
+
 from flask import (
     Blueprint,
     abort,
@@ -11,26 +12,22 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from app import audit
 from app.access import clinician_required, get_patient_or_404
-from app.auth.models import Invitation
-from app.auth.services import issue_invitation, revoke_invitations
-from app.auth.sessions import token_digest
+from app.auth import services as accounts
 from app.caseload.forms import InvitationForm, InvitePatientForm, timezone_choices
 from app.caseload.queries import CaseloadFilter, caseload
-from app.caseload.queries import patient_detail as load_patient_detail
+from app.caseload.record import patient_record
 from app.db import utcnow
-from app.errors import ValidationFailed
-from app.extensions import db
-from app.forms import show_errors
+from app.forms import save
 from app.links import invitation_url
-from app.mail import mail_configured, send_mail
-from app.patient.services import NewPatient, create_patient
+from app.patient.enrolment import Invited, NewPatient, invite_patient
+from app.patient.models import Patient
 from app.qr import qr_svg
 
 bp = Blueprint("caseload", __name__)
@@ -61,12 +58,12 @@ def invite():
     form.timezone.choices = timezone_choices()
     if request.method == "GET":
         form.timezone.data = current_app.config["DEFAULT_TIMEZONE"]
-    if form.validate_on_submit():
-        now = utcnow()
-        try:
-            patient, token = create_patient(
+    invited: list[Invited] = []
+    if form.validate_on_submit() and save(
+        form,
+        lambda: invited.append(
+            invite_patient(
                 current_user.clinic,
-                current_user,
                 NewPatient(
                     name=form.name.data,
                     timezone=form.timezone.data,
@@ -76,63 +73,34 @@ def invite():
                     intake_red_flags=form.intake_red_flags(),
                 ),
                 by=current_user,
-                now=now,
+                now=utcnow(),
             )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_errors(form, exc, fallback="name")
-        else:
-            db.session.commit()
-            _remember_token(patient.id, token)
-            if patient.user.email and mail_configured():
-                _mail_invitation(patient.user.email, token)
-            flash(f"{patient.name} is invited.", "success")
-            return redirect(url_for("caseload.invitation", patient_id=patient.id))
+        ),
+        fallback="name",
+    ):
+        patient = invited[0].patient
+        flash(f"{patient.name} is invited.", "success")
+        return redirect(url_for("caseload.invitation", patient_id=patient.id))
     return render_template("caseload/invite.html", form=form), 200 if not form.errors else 422
 
 
-def _remember_token(patient_id: int, token: str) -> None:
-    # The token is shown once to the inviting clinician; only its hash is stored.
-    session[f"invite-{patient_id}"] = token
-
-
-def _mail_invitation(email: str, token: str) -> None:
-    send_mail(
-        email,
-        "Your exercise program is ready",
-        "Your therapist has set up your exercises in Homestretch.\n\n"
-        f"Open this link on your phone to start: {invitation_url(token)}\n\n"
-        f"The link works once and expires in {current_app.config['INVITATION_HOURS']} hours.",
-    )
+def _patient(patient_id: int) -> Patient:
+    return get_patient_or_404(current_user, patient_id, joinedload(Patient.user))
 
 
 @bp.route("/patients/<int:patient_id>/invitation")
 @clinician_required
 def invitation(patient_id: int):
-    """Show the patient's invitation link and QR code, with reissue and revoke."""
-    patient = get_patient_or_404(current_user, patient_id)
-    token = session.get(f"invite-{patient.id}")
-    pending = db.session.scalar(
-        sa.select(Invitation)
-        .where(
-            Invitation.user_id == patient.user_id,
-            Invitation.used_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        )
-        .order_by(Invitation.created_at.desc())
-    )
+    """Show the patient's invitation: its link and QR code once, then reissue or revoke."""
+    patient = _patient(patient_id)
     now = utcnow()
-    if (
-        pending is None
-        or not pending.is_usable(now)
-        or (token is not None and pending.token_hash != token_digest(token))
-    ):
-        token = None  # expired, or a colleague has issued a newer link since
+    pending = accounts.open_invitation(patient.user)
+    token = accounts.reveal_invitation(pending, current_user, now) if pending is not None else None
     url = invitation_url(token) if token else None
     return render_template(
         "caseload/invitation.html",
         patient=patient,
-        invitation=pending,
+        invitation=pending if pending is not None and pending.is_usable(now) else None,
         accepted=patient.user.password_hash is not None,
         url=url,
         qr=qr_svg(url, f"QR code of the invitation link for {patient.name}") if url else None,
@@ -144,22 +112,10 @@ def invitation(patient_id: int):
 @bp.route("/patients/<int:patient_id>/invitation/reissue", methods=["POST"])
 @clinician_required
 def reissue_invitation(patient_id: int):
-    patient = get_patient_or_404(current_user, patient_id)
+    patient = _patient(patient_id)
     if not InvitationForm().validate_on_submit():
         abort(400)
-    if patient.user.password_hash is not None:
-        flash(f"{patient.name} has already set a password.", "info")
-    else:
-        token = issue_invitation(patient.user, created_by=current_user, now=utcnow())
-        audit.record(
-            "invitation.issue",
-            actor=current_user,
-            patient=patient,
-            object_type="user",
-            object_id=patient.user_id,
-        )
-        db.session.commit()
-        _remember_token(patient.id, token)
+    if save(None, lambda: accounts.reissue_invitation(patient.user, by=current_user, now=utcnow())):
         flash("A new link is ready; the old one no longer works.", "success")
     return redirect(url_for("caseload.invitation", patient_id=patient.id))
 
@@ -167,19 +123,10 @@ def reissue_invitation(patient_id: int):
 @bp.route("/patients/<int:patient_id>/invitation/revoke", methods=["POST"])
 @clinician_required
 def revoke_invitation(patient_id: int):
-    patient = get_patient_or_404(current_user, patient_id)
+    patient = _patient(patient_id)
     if not InvitationForm().validate_on_submit():
         abort(400)
-    revoke_invitations(patient.user, utcnow())
-    audit.record(
-        "invitation.revoke",
-        actor=current_user,
-        patient=patient,
-        object_type="user",
-        object_id=patient.user_id,
-    )
-    db.session.commit()
-    session.pop(f"invite-{patient.id}", None)
+    accounts.withdraw_invitation(patient.user, by=current_user, now=utcnow())
     flash("The invitation link no longer works.", "info")
     return redirect(url_for("caseload.invitation", patient_id=patient.id))
 
@@ -188,8 +135,11 @@ def revoke_invitation(patient_id: int):
 @clinician_required
 def patient_detail(patient_id: int):
     """One patient's record: pain chart, adherence, sessions, check-ins, stages, alerts."""
-    patient = get_patient_or_404(current_user, patient_id)
-    detail = load_patient_detail(patient, utcnow())
+    patient = get_patient_or_404(
+        current_user, patient_id, joinedload(Patient.user), joinedload(Patient.therapist)
+    )
+    until = _date_arg("until")
+    record = patient_record(patient, utcnow(), until)
     audit.record(
         "patient.read",
         actor=current_user,
@@ -197,5 +147,12 @@ def patient_detail(patient_id: int):
         object_type="patient",
         object_id=patient.id,
     )
-    db.session.commit()
-    return render_template("caseload/patient_detail.html", d=detail)
+    return render_template("caseload/patient_detail.html", d=record)
+
+
+def _date_arg(name: str) -> date | None:
+    """Read an ISO date from the query string; anything else is ignored."""
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None

@@ -56,7 +56,7 @@ def default_weekdays(sessions_per_week: int) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
-class ScheduleChange:
+class ScheduleFact:
     """Scheduled weekdays (0 = Monday) in force from ``effective`` on (CLINICAL §3)."""
 
     effective: date
@@ -70,7 +70,7 @@ class ScheduleChange:
 
 
 @dataclass(frozen=True)
-class StatusChange:
+class StatusFact:
     """A program status ("active", "paused", "suspended", "ended") recorded on a local date."""
 
     local_date: date
@@ -87,9 +87,7 @@ class StatusChange:
 class _Calendar:
     """Answer "was this day scheduled?" from schedule and status histories in O(log n)."""
 
-    def __init__(
-        self, schedule: Iterable[ScheduleChange], statuses: Iterable[StatusChange]
-    ) -> None:
+    def __init__(self, schedule: Iterable[ScheduleFact], statuses: Iterable[StatusFact]) -> None:
         """Sort both histories once; later entries win ties on the same date."""
         # Stable sorts: among changes on the same date, the one given last is in force.
         ordered_schedule = sorted(schedule, key=lambda change: change.effective)
@@ -131,8 +129,8 @@ def _days(start: date, end: date) -> Iterable[date]:
 
 
 def scheduled_days(
-    schedule: Sequence[ScheduleChange],
-    statuses: Sequence[StatusChange],
+    schedule: Sequence[ScheduleFact],
+    statuses: Sequence[StatusFact],
     start: date,
     end: date,
 ) -> list[date]:
@@ -191,8 +189,8 @@ class Adherence:
 
 def adherence_14d(
     completed_session_dates: Sequence[date],
-    schedule: Sequence[ScheduleChange],
-    statuses: Sequence[StatusChange],
+    schedule: Sequence[ScheduleFact],
+    statuses: Sequence[StatusFact],
     episode_start: date,
     today: date,
     policy: Policy,
@@ -221,8 +219,8 @@ def adherence_14d(
 
 def missed_last_scheduled(
     completed_session_dates: Sequence[date],
-    schedule: Sequence[ScheduleChange],
-    statuses: Sequence[StatusChange],
+    schedule: Sequence[ScheduleFact],
+    statuses: Sequence[StatusFact],
     episode_start: date,
     today: date,
     n: int = 3,

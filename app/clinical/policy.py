@@ -63,42 +63,44 @@ class Policy:
     red_flag_weekly_days: int = 7
     version: str = "2026.1"
 
-    # Inclusive (low, high) bounds per field; None means unbounded on that side.
-    _BOUNDS: ClassVar[dict[str, tuple[Fraction | int | None, Fraction | int | None]]] = {
+    # Inclusive (low, high) bounds per field, finite on both sides (DESIGN §6: no saved policy
+    # can make a page, a log or a red-flag answer fail). Windows stay within a few weeks so the
+    # bounded timelines of the rules stay small.
+    _BOUNDS: ClassVar[dict[str, tuple[Fraction | int, Fraction | int]]] = {
         "improve_points": (Fraction(0), Fraction(10)),
         "improve_fraction": (Fraction(0), Fraction(1)),
         "improve_floor_points": (Fraction(0), Fraction(10)),
         "worsen_points": (Fraction(0), Fraction(10)),
-        "baseline_days": (1, None),
-        "baseline_max_days": (1, None),
-        "min_readings": (1, None),
-        "current_days": (1, None),
+        "baseline_days": (1, 28),
+        "baseline_max_days": (1, 28),
+        "min_readings": (1, 21),
+        "current_days": (1, 28),
         "completed_fraction": (Fraction(0), Fraction(1)),
-        "adherence_window_days": (1, None),
+        "adherence_window_days": (1, 56),
         "adherent": (Fraction(0), Fraction(1)),
         "low_adherence": (Fraction(0), Fraction(1)),
         "green_ceiling": (0, 10),
         "amber_ceiling": (0, 10),
         "amber_margin": (0, 10),
         "red_morning_rise": (1, 10),
-        "persistent_day": (1, None),
+        "persistent_day": (1, 365),
         "persistent_min_current": (0, 10),
-        "non_response_day": (1, None),
+        "non_response_day": (1, 365),
         "non_response_min_current": (0, 10),
-        "flare_red_sessions": (1, None),
-        "flare_window_days": (1, None),
+        "flare_red_sessions": (1, 14),
+        "flare_window_days": (1, 28),
         "flare_morning_pain": (0, 10),
         "flare_morning_rise": (0, 10),
-        "low_adherence_min_day": (1, None),
-        "low_adherence_missed": (1, None),
-        "progress_days_in_stage": (0, None),
-        "progress_no_red_days": (0, None),
-        "progress_no_amber_days": (0, None),
+        "low_adherence_min_day": (1, 365),
+        "low_adherence_missed": (1, 7),
+        "progress_days_in_stage": (0, 180),
+        "progress_no_red_days": (0, 56),
+        "progress_no_amber_days": (0, 56),
         "progress_max_effort": (0, 10),
-        "progress_effort_sessions": (0, None),
-        "progress_effort_window": (1, None),
-        "rearm_days": (0, None),
-        "red_flag_weekly_days": (1, None),
+        "progress_effort_sessions": (0, 14),
+        "progress_effort_window": (1, 14),
+        "rearm_days": (0, 90),
+        "red_flag_weekly_days": (1, 28),
     }
 
     def __post_init__(self) -> None:
@@ -119,7 +121,7 @@ class Policy:
                 value = Fraction(value)
                 object.__setattr__(self, field.name, value)
             low, high = self._BOUNDS[field.name]
-            if (low is not None and value < low) or (high is not None and value > high):
+            if not low <= value <= high:
                 raise ValueError(
                     f"policy {field.name!r} = {_show(value)} is out of range "
                     f"[{_show(low)}, {_show(high)}]"
@@ -155,6 +157,40 @@ class Policy:
         return tuple(field.name for field in dataclasses.fields(cls))
 
     @classmethod
+    def bounds(cls) -> dict[str, tuple[Fraction | int, Fraction | int]]:
+        """Return the inclusive (low, high) bounds of every setting."""
+        return dict(cls._BOUNDS)
+
+    @classmethod
+    def check_value(cls, name: str, value: Any) -> Fraction | int:
+        """Return one setting's value in its type, or raise ValueError naming its bounds."""
+        if name not in cls._BOUNDS:
+            raise ValueError(f"unknown policy setting {name!r}")
+        coerced = _coerce(name, value)
+        low, high = cls._BOUNDS[name]
+        if isinstance(coerced, str) or not low <= coerced <= high:
+            raise ValueError(
+                f"policy {name!r} = {_show(coerced)} is out of range [{_show(low)}, {_show(high)}]"
+            )
+        return coerced
+
+    @property
+    def window_days(self) -> int:
+        """Return the most recent local days any rule of this policy reads (CLINICAL §2–§6).
+
+        LOW_ADHERENCE looks back over the last few scheduled days, a week apart at worst.
+        """
+        return max(
+            self.current_days,
+            self.adherence_window_days,
+            self.flare_window_days,
+            self.progress_no_red_days,
+            self.progress_no_amber_days,
+            self.red_flag_weekly_days,
+            7 * self.low_adherence_missed,
+        )
+
+    @classmethod
     def from_overrides(cls, overrides: Mapping[str, Any], base: Policy | None = None) -> Policy:
         """Build a policy from ``base`` (the defaults) with the given settings replaced.
 
@@ -170,6 +206,27 @@ class Policy:
             )
         changes = {name: _coerce(name, value) for name, value in overrides.items()}
         return dataclasses.replace(base, **changes)
+
+    @classmethod
+    def from_saved(cls, overrides: Mapping[str, Any] | None) -> Policy:
+        """Build a clinic's policy from what it saved, never failing (DESIGN §6).
+
+        A saved setting that no longer fits (an unknown name, a value outside today's bounds, a
+        pair that contradicts) keeps its CLINICAL default, so no stored policy can make a page,
+        a log or a red-flag answer fail.
+        """
+        overrides = dict(overrides or {})
+        try:
+            return cls.from_overrides(overrides)
+        except ValueError:
+            pass
+        policy = cls()
+        for name, value in overrides.items():
+            try:
+                policy = cls.from_overrides({name: value}, base=policy)
+            except ValueError:
+                continue
+        return policy
 
     def to_dict(self) -> dict[str, int | str]:
         """Return a JSON-ready mapping; fractions as exact strings like "3/10"."""
@@ -187,7 +244,7 @@ def _kind_label(kind: type) -> str:
 
 def _show(value: object) -> str:
     """Format a bound or value for an error message."""
-    return "∞" if value is None else str(value)
+    return str(value)
 
 
 def _coerce(name: str, value: Any) -> Fraction | int | str:

@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 
 
-class Level(StrEnum):
+class RedFlagLevel(StrEnum):
     EMERGENCY = "emergency"
     URGENT = "urgent"
     PROMPT = "prompt"
@@ -96,47 +96,47 @@ INTAKE_IDS = ("RF9", "RF12")
 # DESIGN §4: the weekly screen asks RF1–RF8, RF10, RF11 (RF9 and RF12 are intake items).
 WEEKLY_IDS: tuple[str, ...] = (*EMERGENCY_IDS, *URGENT_IDS, "RF10", "RF11")
 
-INSTRUCTIONS: dict[Level, str] = {
-    Level.EMERGENCY: (
+INSTRUCTIONS: dict[RedFlagLevel, str] = {
+    RedFlagLevel.EMERGENCY: (
         "Go to an emergency department now, or call your local emergency number. "
         "Tell them you have back pain with the symptom you just reported. "
         "Do not wait to see if it gets better, and do not do your exercises. "
         "Your therapist has been told."
     ),
-    Level.URGENT: (
+    RedFlagLevel.URGENT: (
         "Contact your therapist or your doctor today about the symptom you reported. "
         "Your exercises are paused until your therapist has spoken with you."
     ),
-    Level.PROMPT: (
+    RedFlagLevel.PROMPT: (
         "Thank you for telling us. Your therapist will review this within 2 days. "
         "You can carry on with your exercises unless they make this worse."
     ),
-    Level.NONE: "Thank you. Nothing here needs action — carry on with your plan.",
+    RedFlagLevel.NONE: "Thank you. Nothing here needs action — carry on with your plan.",
 }
 
 
 @dataclass(frozen=True)
 class Instruction:
-    level: Level
+    level: RedFlagLevel
     text: str
 
 
-def classify(answers: Mapping[str, bool], risk_modifier: bool = False) -> Level:
+def classify(answers: Mapping[str, bool], risk_modifier: bool = False) -> RedFlagLevel:
     """Return the highest level among the yes answers (one screen raises one alert).
 
     `risk_modifier` is RF12 from intake; an RF12 yes in these answers counts too.
     """
     yes = {question for question, answer in answers.items() if answer}
     if yes & set(EMERGENCY_IDS):
-        return Level.EMERGENCY
+        return RedFlagLevel.EMERGENCY
     if yes & set(URGENT_IDS):
-        return Level.URGENT
+        return RedFlagLevel.URGENT
     if yes & set(PROMPT_IDS):
-        return Level.URGENT if (risk_modifier or "RF12" in yes) else Level.PROMPT
-    return Level.NONE
+        return RedFlagLevel.URGENT if (risk_modifier or "RF12" in yes) else RedFlagLevel.PROMPT
+    return RedFlagLevel.NONE
 
 
-def instruction(level: Level) -> Instruction:
+def instruction(level: RedFlagLevel) -> Instruction:
     return Instruction(level, INSTRUCTIONS[level])
 
 

@@ -23,7 +23,8 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.clinical.red_flags import BY_ID, WEEKLY_IDS
-from app.patient.services import MAX_NOTES, MAX_SKIP_REASON, SELF_CARE
+from app.patient.check_ins import SELF_CARE
+from app.patient.sessions import MAX_NOTES, MAX_SKIP_REASON
 
 PAIN_CHOICES = [SelectChoice(value, str(value)) for value in range(11)]
 STATUS_CHOICES = [
@@ -104,9 +105,20 @@ class PlayerForm(FlaskForm):
         attrs = {f"ex{item_id}": FormField(ExerciseForm) for item_id in item_ids}
         form_class = type("SessionPlayerForm", (cls,), attrs)
         form = form_class(**kwargs)
+        form.item_ids = list(item_ids)
         for item_id in item_ids:
             form[f"ex{item_id}"].item_id.data = str(item_id)
         return form
+
+    def error_field(self, name: str) -> Any:
+        """Return the field a service message about ``name`` belongs on ("exercises[0].x")."""
+        if not name.startswith("exercises["):
+            return getattr(self, name, None)
+        index = int(name[len("exercises[") : name.index("]")])
+        ids = getattr(self, "item_ids", [])
+        if index >= len(ids):
+            return None
+        return getattr(self[f"ex{ids[index]}"].form, name.rsplit(".", 1)[-1], None)
 
 
 class MultiCheckboxField(SelectMultipleField):

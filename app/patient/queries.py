@@ -1,24 +1,31 @@
-"""Read-side queries for the patient's own pages."""
+"""Read-side queries for the patient's own pages: today, the player, progress.
+
+Every number comes from the patient's one assessment (``app.assessment``); the dose of every
+exercise from the one eased-session decision (``app.patient.easing``).
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from app.access import patient_scope
 from app.alerts.models import Alert
-from app.clinical.adherence import ScheduleChange, StatusChange, scheduled_days
-from app.clinical.pain import PainChange, Reading, baseline, current, pain_change
+from app.alerts.rules import red_flags_due
+from app.assessment import assess_patient
+from app.clinical import numbers
+from app.clinical.adherence import scheduled_days
+from app.clinical.assessment import Assessment
 from app.enums import OPEN_ALERT_STATUSES, AlertKind, ProgramStatus, Side
 from app.extensions import db
-from app.formatting import number
+from app.patient.easing import Step, TodaysSession, todays_session
 from app.patient.models import CheckIn, Patient, Session, SessionExercise
-from app.patient.services import EasedSession, eased_session, policy_for, red_flags_due
 from app.programs.models import (
     Exercise,
     Program,
@@ -26,30 +33,21 @@ from app.programs.models import (
     RoutineTemplate,
     TemplateStage,
 )
-from app.timeutil import local_date
+from app.programs.queries import current_program
 
 # A rough pace for the estimate of a session's length.
 SECONDS_PER_REP = 4
 
 
-@dataclass(frozen=True)
-class TodayView:
-    today: date
-    program: Program | None
-    status: str  # active | paused | suspended | none
-    stage_name: str | None
-    items: list[ProgramItem]
-    scheduled_today: bool
-    done_today: bool
-    week_done: int
-    week_planned: int
-    streak: int
-    next_session: date | None
-    minutes: int
-    red_flags_due: tuple[str, ...]
-    checked_in_today: bool = False
-    eased: EasedSession | None = None
-    messages: tuple[str, ...] = ()
+def program_options() -> tuple[Any, ...]:
+    """Eager loads for a program the patient pages render (nothing lazy in a template)."""
+    return (
+        selectinload(Program.items)
+        .selectinload(ProgramItem.exercise)
+        .selectinload(Exercise.easier),
+        selectinload(Program.stage_changes),
+        selectinload(Program.template).selectinload(RoutineTemplate.stages),
+    )
 
 
 # CLINICAL §5, "patient sees": plain words for the alerts open about this patient.
@@ -75,83 +73,128 @@ def patient_messages(patient: Patient) -> tuple[str, ...]:
     return tuple(dict.fromkeys(PATIENT_MESSAGES[k] for k in PATIENT_MESSAGES if k in kinds))
 
 
-def item_seconds(item: ProgramItem) -> int:
-    """Estimate how long one item takes, rests included."""
-    if item.duration_seconds:
-        work = item.duration_seconds * item.sets
-    elif item.distance_m:
-        work = item.sets * max(20, item.distance_m)  # about a metre a second, carrying
+def step_seconds(step: Step) -> int:
+    """Estimate how long one exercise takes at the dose shown, rests included."""
+    d = step.dosage
+    sets = d["sets"]
+    if d.get("duration_seconds"):
+        work = d["duration_seconds"] * sets
+    elif d.get("distance_m"):
+        work = sets * max(20, d["distance_m"])  # about a metre a second, carrying
     else:
-        reps = sum(item.reps_per_set) if item.reps_per_set else item.sets * (item.reps or 1)
-        work = reps * max(SECONDS_PER_REP, (item.hold_seconds or 0) + 2)
-    if item.side.value in ("both", "alternating") and _per_side(item):
+        reps = sum(d["reps_per_set"]) if d.get("reps_per_set") else sets * (d.get("reps") or 1)
+        work = reps * max(SECONDS_PER_REP, (d.get("hold_seconds") or 0) + 2)
+    if d["side"] in (Side.BOTH.value, Side.ALTERNATING.value) and per_side(step.exercise):
         work *= 2
-    return work + item.rest_seconds * max(0, item.sets - 1)
+    return work + d["rest_seconds"] * max(0, sets - 1)
 
 
-def _per_side(item: ProgramItem) -> bool:
-    return "each side" in (item.exercise.dose_text or "")
+def per_side(exercise: Exercise) -> bool:
+    """Return whether the exercise is done once on each side (CLINICAL §7 "each side")."""
+    return "each side" in (exercise.dose_text or "")
 
 
-def _calendar(program: Program) -> tuple[list[ScheduleChange], list[StatusChange]]:
-    schedule = [
-        ScheduleChange(change.effective_date, tuple(change.weekdays))
-        for change in program.schedule_changes
-    ]
-    statuses = [StatusChange(change.local_date, change.status) for change in program.status_changes]
-    return schedule, statuses
+def minutes(session: TodaysSession) -> int:
+    return max(1, round(sum(step_seconds(step) for step in session.steps) / 60))
 
 
-def today_view(patient: Patient, now: datetime) -> TodayView:
-    """Return everything the patient's home page shows, in a handful of queries."""
-    today = local_date(now, patient.timezone)
-    program = db.session.scalar(
-        sa.select(Program)
-        .where(Program.patient_id == patient.id, Program.status != ProgramStatus.ENDED)
-        .options(
-            selectinload(Program.items).selectinload(ProgramItem.exercise),
-            selectinload(Program.schedule_changes),
-            selectinload(Program.status_changes),
-            selectinload(Program.template),
-        )
-    )
-    due = red_flags_due(patient, now)
-    if program is None:
-        return TodayView(today, None, "none", None, [], False, False, 0, 0, 0, None, 0, due)
+@dataclass(frozen=True)
+class Dose:
+    """A dosage dict in the attribute shape the ``dose`` filter reads."""
 
-    schedule, statuses = _calendar(program)
+    sets: int
+    reps: int | None
+    reps_per_set: list[int] | None
+    hold_seconds: int | None
+    duration_seconds: int | None
+    distance_m: int | None
+    rest_seconds: int
+    side: Side
+    load: str | None
+    exercise: Exercise
+
+
+def dose_of(dosage: dict[str, Any], exercise: Exercise) -> Dose:
+    """Wrap a dosage dict so templates can pass it to the ``dose`` filter."""
+    return Dose(**{**dosage, "side": Side(dosage["side"])}, exercise=exercise)
+
+
+# ---------------------------------------------------------------------------- today
+
+
+@dataclass(frozen=True)
+class TodayView:
+    today: date
+    program: Program | None
+    status: str  # active | paused | suspended | none
+    stage_name: str | None
+    session: TodaysSession | None
+    scheduled_today: bool
+    done_today: bool
+    week_done: int
+    week_planned: int
+    streak: int
+    next_session: date | None
+    minutes: int
+    red_flags_due: tuple[str, ...]
+    checked_in_today: bool = False
+    messages: tuple[str, ...] = ()
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return self.session.steps if self.session else ()
+
+
+def _done_days(a: Assessment) -> set[date]:
+    return set(a.completed_dates)
+
+
+def week_progress(a: Assessment, program: Program) -> tuple[int, int]:
+    """Return (done, planned) sessions of this week (Monday to Sunday, CLINICAL §3 days)."""
+    today = a.today
     week_start = today - timedelta(days=today.weekday())
-    history_start = min(week_start, today - timedelta(days=60))
-    done_days = set(
-        db.session.scalars(
-            sa.select(Session.local_date).where(
-                Session.patient_id == patient.id,
-                Session.local_date >= history_start,
-                Session.completed.is_(True),
-            )
-        )
-    )
-    active = program.status is ProgramStatus.ACTIVE
-    scheduled_today = active and today >= program.start_date and today.weekday() in program.weekdays
-    # Today is not yet on the plan's calendar history (a pause takes effect the next day),
-    # so the week's plan counts the days to come on the current weekdays while active.
     week_end = week_start + timedelta(days=6)
-    past = scheduled_days(schedule, statuses, week_start, min(today, week_end))
+    timeline = a.timeline
+    # Today is not yet on the status history (a pause takes effect the next day), so the days
+    # to come count on the current weekdays while the program is active.
+    past = scheduled_days(timeline.schedule, timeline.statuses, week_start, today)
+    active = program.status is ProgramStatus.ACTIVE
     to_come = [
         week_start + timedelta(days=offset)
         for offset in range((today - week_start).days + 1, 7)
         if active and (week_start + timedelta(days=offset)).weekday() in program.weekdays
     ]
-    week_planned = len(past) + len(to_come)
-    week_done = len({day for day in done_days if week_start <= day <= week_end})
+    done = len({day for day in _done_days(a) if week_start <= day <= week_end})
+    return done, len(past) + len(to_come)
 
-    streak = 0
-    last = today if today in done_days else today - timedelta(days=1)
-    for day in reversed(scheduled_days(schedule, statuses, history_start, last)):
-        if day not in done_days:
+
+def streak(a: Assessment) -> int:
+    """Count the planned days done in a row up to today (within the days the timeline holds)."""
+    timeline, done = a.timeline, _done_days(a)
+    if timeline.episode_start is None:
+        return 0
+    first = max(timeline.episode_start, a.today - timedelta(days=a.policy.window_days))
+    last = a.today if a.today in done else a.today - timedelta(days=1)
+    count = 0
+    for day in reversed(scheduled_days(timeline.schedule, timeline.statuses, first, last)):
+        if day not in done:
             break
-        streak += 1
+        count += 1
+    return count
 
+
+def today_view(patient: Patient, now: datetime) -> TodayView:
+    """Return everything the patient's home page shows, in a handful of queries."""
+    a = assess_patient(patient, now)
+    today = a.today
+    program = current_program(patient, *program_options())
+    due = red_flags_due(a)
+    if program is None:
+        return TodayView(today, None, "none", None, None, False, False, 0, 0, 0, None, 0, due)
+
+    active = program.status is ProgramStatus.ACTIVE
+    scheduled_today = active and today >= program.start_date and today.weekday() in program.weekdays
+    done, planned = week_progress(a, program)
     next_session = None
     if active:
         for offset in range(1, 8):
@@ -160,34 +203,25 @@ def today_view(patient: Patient, now: datetime) -> TodayView:
                 next_session = day
                 break
     stage = program.template.stage(program.stage) if program.template else None
-    checked_in = (
-        db.session.scalar(
-            sa.select(CheckIn.id)
-            .where(
-                CheckIn.patient_id == patient.id,
-                CheckIn.local_date == today,
-                CheckIn.morning_pain.is_not(None),
-            )
-            .limit(1)
-        )
-        is not None
+    session = todays_session(a, program)
+    checked_in = any(
+        c.local_date == today and c.morning_pain is not None for c in a.timeline.check_ins
     )
     return TodayView(
         today=today,
         program=program,
         status=program.status.value,
         stage_name=stage.name if stage else None,
-        items=list(program.items),
+        session=session,
         scheduled_today=scheduled_today,
-        done_today=today in done_days,
-        week_done=week_done,
-        week_planned=week_planned,
-        streak=streak,
+        done_today=today in _done_days(a),
+        week_done=done,
+        week_planned=planned,
+        streak=streak(a),
         next_session=next_session,
-        minutes=max(1, round(sum(item_seconds(i) for i in program.items) / 60)),
+        minutes=minutes(session),
         red_flags_due=due,
         checked_in_today=checked_in,
-        eased=eased_session(patient, program, now=now) if active else None,
         messages=patient_messages(patient),
     )
 
@@ -196,88 +230,33 @@ def today_view(patient: Patient, now: datetime) -> TodayView:
 
 
 @dataclass(frozen=True)
-class PlayerStep:
-    """One exercise as the player shows it (the eased version when there is one)."""
-
-    item: ProgramItem
-    exercise: Exercise
-    dosage: dict
-    change: str
-    note: str
-    per_side: bool
-    seconds: int
-
-
-@dataclass(frozen=True)
 class PlayerView:
     program: Program
     stage_name: str | None
-    steps: list[PlayerStep]
-    eased: EasedSession | None
+    session: TodaysSession
     minutes: int
 
-
-class _Dose:
-    """Give a dosage dict the attribute shape the `dose` filter and `item_seconds` read."""
-
-    def __init__(self, dosage: dict, exercise: Exercise) -> None:
-        self.__dict__.update(dosage)
-        self.side = Side(dosage["side"])
-        self.exercise = exercise
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return self.session.steps
 
 
 def own_program(patient: Patient, program_id: int) -> Program | None:
     """Return the patient's program in force with this id; another's or an ended one is None."""
-    return db.session.scalar(
-        sa.select(Program)
-        .join(Patient, Patient.id == Program.patient_id)
-        .where(
-            Program.id == program_id,
-            Program.patient_id == patient.id,
-            Program.status != ProgramStatus.ENDED,
-            patient_scope(patient.user),
-        )
-        .options(
-            selectinload(Program.items).selectinload(ProgramItem.exercise),
-            selectinload(Program.template),
-            selectinload(Program.stage_changes),
-        )
-    )
+    program = current_program(patient, *program_options())
+    return program if program is not None and program.id == program_id else None
 
 
 def player_view(patient: Patient, program: Program, now: datetime) -> PlayerView:
-    eased = eased_session(patient, program, now=now)
-    steps = []
-    if eased is not None:
-        pairs = [(e.item, e.exercise, e.dosage, e.change, e.note) for e in eased.items]
-    else:
-        pairs = [(i, i.exercise, i.dosage(), "", "") for i in program.items]
-    for item, exercise, dosage, change, note in pairs:
-        shaped = _Dose(dosage, exercise)
-        steps.append(
-            PlayerStep(
-                item=item,
-                exercise=exercise,
-                dosage=dosage,
-                change=change,
-                note=note,
-                per_side="each side" in (exercise.dose_text or ""),
-                seconds=item_seconds(shaped),  # type: ignore[arg-type]
-            )
-        )
+    """Return the guided session: each step at the dose of today's (possibly eased) session."""
+    session = todays_session(assess_patient(patient, now), program)
     stage = program.template.stage(program.stage) if program.template else None
     return PlayerView(
         program=program,
         stage_name=stage.name if stage else None,
-        steps=steps,
-        eased=eased,
-        minutes=max(1, round(sum(step.seconds for step in steps) / 60)),
+        session=session,
+        minutes=minutes(session),
     )
-
-
-def dose_of(dosage: dict, exercise: Exercise) -> object:
-    """Wrap a dosage dict so templates can pass it to the `dose` filter."""
-    return _Dose(dosage, exercise)
 
 
 def find_session(patient: Patient, client_id: str) -> Session | None:
@@ -302,15 +281,9 @@ def find_check_in(patient: Patient, client_id: str) -> CheckIn | None:
     except ValueError:
         return None
     return db.session.scalar(
-        sa.select(CheckIn).where(CheckIn.patient_id == patient.id, CheckIn.client_id == key)
-    )
-
-
-def current_program_of(patient: Patient) -> Program | None:
-    return db.session.scalar(
-        sa.select(Program).where(
-            Program.patient_id == patient.id, Program.status != ProgramStatus.ENDED
-        )
+        sa.select(CheckIn)
+        .where(CheckIn.patient_id == patient.id, CheckIn.client_id == key)
+        .options(selectinload(CheckIn.red_flags))
     )
 
 
@@ -334,136 +307,130 @@ class WeekRow:
 
 @dataclass(frozen=True)
 class ProgressView:
+    assessment: Assessment
     program: Program | None
     stage_name: str | None
     stage_aim: str
     next_stage: TemplateStage | None
     days_in_stage: int
-    change: PainChange | None
     sentence: str
     points: list[ChartPoint]
     polyline: str
     baseline_y: float | None
     weeks: list[WeekRow]
     week_bar_max: int
-    readings: int
+
+    @property
+    def change(self):  # type: ignore[no-untyped-def]
+        return self.assessment.change
 
 
 CHART_W, CHART_H, CHART_PAD = 320, 160, 24
+CHART_WEEKS = 8
+TABLE_WEEKS = 6
 
 
 def _y(value: Fraction | float) -> float:
     return round(CHART_PAD / 2 + (10 - float(value)) / 10 * (CHART_H - CHART_PAD), 1)
 
 
-def _readings(patient: Patient, since: date) -> list[Reading]:
-    """Resting-pain readings (CLINICAL §1): sessions' pain before and morning pains."""
+def progress_sentence(a: Assessment) -> str:
+    """Say the patient's trend in plain words, from the assessment's numbers."""
+    start = a.timeline.episode_start
+    if a.baseline is not None and a.current is not None and start is not None:
+        span_weeks = max(0, (a.today - start).days) // 7
+        over = f"{span_weeks} week{'' if span_weeks == 1 else 's'}" if span_weeks else "a week"
+        return f"Pain {numbers.pain(a.baseline)} → {numbers.pain(a.current)} over {over}."
+    if a.baseline is not None:
+        return (
+            f"Pain at the start: {numbers.pain(a.baseline)}. Rate your pain before each session "
+            "and each morning to see the trend."
+        )
+    return "Not enough pain ratings yet: rate your pain before each session and each morning."
+
+
+def _daily_readings(patient: Patient, since: date, until: date) -> dict[date, list[int]]:
+    """Resting-pain readings (CLINICAL §1) per local day in a bounded window, for the chart."""
+    by_day: dict[date, list[int]] = defaultdict(list)
     rows = db.session.execute(
         sa.select(Session.local_date, Session.pain_before).where(
-            Session.patient_id == patient.id, Session.local_date >= since
+            Session.patient_id == patient.id,
+            Session.local_date >= since,
+            Session.local_date <= until,
         )
     ).all()
     rows += db.session.execute(
         sa.select(CheckIn.local_date, CheckIn.morning_pain).where(
             CheckIn.patient_id == patient.id,
             CheckIn.local_date >= since,
+            CheckIn.local_date <= until,
             CheckIn.morning_pain.is_not(None),
         )
     ).all()
-    return [Reading(day, value) for day, value in rows]
+    for day, value in rows:
+        by_day[day].append(value)
+    return by_day
 
 
-def progress_view(patient: Patient, now: datetime, weeks: int = 8) -> ProgressView:
+def progress_view(patient: Patient, now: datetime) -> ProgressView:
     """Return the resting-pain trend, sessions per week and the stage, for /progress."""
-    today = local_date(now, patient.timezone)
-    program = db.session.scalar(
-        sa.select(Program)
-        .where(Program.patient_id == patient.id, Program.status != ProgramStatus.ENDED)
-        .options(
-            selectinload(Program.schedule_changes),
-            selectinload(Program.status_changes),
-            selectinload(Program.template).selectinload(RoutineTemplate.stages),
-            selectinload(Program.episode),
-        )
+    a = assess_patient(patient, now)
+    today = a.today
+    program = current_program(
+        patient, selectinload(Program.template).selectinload(RoutineTemplate.stages)
     )
-    if program is None:
-        return ProgressView(None, None, "", None, 0, None, "", [], "", None, [], 1, 0)
-    policy = policy_for(patient.clinic)
-    start = program.episode.start_date
-    readings = _readings(patient, start)
-    base = baseline(readings, start, patient.intake_pain, policy)
-    now_pain = current(readings, today, policy)
-    change = pain_change(base, now_pain, policy)
-    span_weeks = max(0, (today - start).days) // 7
-    if base is not None and now_pain is not None:
-        over = f"{span_weeks} week{'' if span_weeks == 1 else 's'}" if span_weeks else "a week"
-        sentence = f"Pain {number(base)} → {number(now_pain)} over {over}."
-    elif base is not None:
-        sentence = (
-            f"Pain at the start: {number(base)}. Rate your pain before each session and each "
-            "morning to see the trend."
-        )
-    else:
-        sentence = (
-            "Not enough pain ratings yet: rate your pain before each session and each morning."
-        )
+    if program is None or a.timeline.episode_start is None:
+        return ProgressView(a, None, None, "", None, 0, "", [], "", None, [], 1)
+    start = a.timeline.episode_start
 
-    # Daily means of the readings of the last `weeks` weeks, for the chart.
-    chart_start = max(start, today - timedelta(days=7 * weeks - 1))
-    by_day: dict[date, list[int]] = {}
-    for reading in readings:
-        if chart_start <= reading.local_date <= today:
-            by_day.setdefault(reading.local_date, []).append(reading.value)
+    chart_start = max(start, today - timedelta(days=7 * CHART_WEEKS - 1))
+    by_day = _daily_readings(patient, chart_start, today)
     span = max(1, (today - chart_start).days)
     points = []
     for day in sorted(by_day):
         value = Fraction(sum(by_day[day]), len(by_day[day]))
         x = round(CHART_PAD + (day - chart_start).days / span * (CHART_W - 2 * CHART_PAD), 1)
         points.append(ChartPoint(day, value, x, _y(value)))
-    polyline = " ".join(f"{p.x},{p.y}" for p in points)
 
-    schedule, statuses = _calendar(program)
+    this_monday = today - timedelta(days=today.weekday())
+    first_monday = this_monday - timedelta(weeks=TABLE_WEEKS - 1)
     done_days = set(
         db.session.scalars(
             sa.select(Session.local_date).where(
                 Session.patient_id == patient.id,
-                Session.local_date >= today - timedelta(days=7 * 6),
+                Session.local_date >= first_monday,
                 Session.completed.is_(True),
             )
         )
     )
-    this_monday = today - timedelta(days=today.weekday())
+    timeline = a.timeline
     rows = []
-    for back in range(5, -1, -1):
+    for back in range(TABLE_WEEKS - 1, -1, -1):
         monday = this_monday - timedelta(weeks=back)
-        if monday + timedelta(days=6) < start:
-            continue
         sunday = monday + timedelta(days=6)
-        planned = len(scheduled_days(schedule, statuses, monday, min(sunday, today)))
-        if monday == this_monday and program.status is ProgramStatus.ACTIVE:
-            planned += sum(
-                1
-                for offset in range((today - monday).days + 1, 7)
-                if (monday + timedelta(days=offset)).weekday() in program.weekdays
-            )
-        done = len({d for d in done_days if monday <= d <= sunday})
+        if sunday < start:
+            continue
+        if monday == this_monday:
+            done, planned = week_progress(a, program)
+        else:
+            planned = len(scheduled_days(timeline.schedule, timeline.statuses, monday, sunday))
+            done = len({d for d in done_days if monday <= d <= sunday})
         rows.append(WeekRow(monday, done, planned))
 
     template = program.template
     stage = template.stage(program.stage) if template else None
     next_stage = template.stage(program.stage + 1) if template else None
     return ProgressView(
+        assessment=a,
         program=program,
         stage_name=stage.name if stage else None,
         stage_aim=stage.aim if stage else "",
         next_stage=next_stage,
         days_in_stage=max(0, (today - program.stage_started_on).days) + 1,
-        change=change,
-        sentence=sentence,
+        sentence=progress_sentence(a),
         points=points,
-        polyline=polyline,
-        baseline_y=_y(base) if base is not None else None,
+        polyline=" ".join(f"{p.x},{p.y}" for p in points),
+        baseline_y=_y(a.baseline) if a.baseline is not None else None,
         weeks=rows,
         week_bar_max=max([1, *(max(r.done, r.planned) for r in rows)]),
-        readings=len(readings),
     )

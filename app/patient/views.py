@@ -14,7 +14,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     url_for,
@@ -28,26 +27,22 @@ from app.db import utcnow
 from app.enums import CheckInKind, ProgramStatus
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.forms import save, show_errors
+from app.patient.check_ins import CheckInReport, record_check_in, red_flags_due
 from app.patient.forms import CheckInForm, PlayerForm, SymptomForm
-from app.patient.models import Patient
+from app.patient.models import CheckIn, Patient
 from app.patient.queries import (
-    current_program_of,
     dose_of,
     find_check_in,
     find_session,
     own_program,
+    per_side,
     player_view,
     progress_view,
     today_view,
 )
-from app.patient.services import (
-    CheckInReport,
-    ExerciseResult,
-    SessionReport,
-    log_session,
-    record_check_in,
-    red_flags_due,
-)
+from app.patient.sessions import ExerciseResult, SessionReport, log_session
+from app.programs.queries import current_program
 
 bp = Blueprint("patient", __name__)
 
@@ -86,7 +81,9 @@ def _instruction_texts() -> dict[str, str]:
 @bp.route("/today")
 @patient_required
 def today():
-    return render_template("patient/today.html", view=today_view(_patient(), utcnow()))
+    return render_template(
+        "patient/today.html", view=today_view(_patient(), utcnow()), dose_of=dose_of
+    )
 
 
 # ---------------------------------------------------------------------------- player
@@ -115,26 +112,28 @@ def player(program_id: int):
             logged = log_session(patient, _session_report(form, program.id, item_ids, now), now=now)
         except ValidationFailed as error:
             db.session.rollback()
-            _show_session_errors(form, item_ids, error)
+            show_errors(form, error)
         except Conflict:
+            # The same form sent twice, racing itself: show the one session that was stored.
             db.session.rollback()
             stored = find_session(patient, form.client_id.data)
             if stored is None:
                 raise
             return redirect(url_for(".summary", program_id=program.id, client_id=stored.client_id))
         else:
-            db.session.commit()
             return redirect(
                 url_for(".summary", program_id=program.id, client_id=logged.obj.client_id)
             )
-    return render_template(
+    page = render_template(
         "patient/player.html",
         view=view,
         form=form,
         active=active,
         dose_of=dose_of,
+        per_side=per_side,
         instructions=_instruction_texts(),
     )
+    return page, 422 if form.errors else 200
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -174,21 +173,6 @@ def _session_report(
         notes=form.notes.data or "",
         exercises=tuple(exercises),
     )
-
-
-def _show_session_errors(form: PlayerForm, item_ids: list[int], error: ValidationFailed) -> None:
-    for name, message in error.errors.items():
-        if name.startswith("exercises["):
-            index = int(name[len("exercises[") : name.index("]")])
-            field_name = name.rsplit(".", 1)[-1]
-            sub = form[f"ex{item_ids[index]}"].form if index < len(item_ids) else None
-            target = getattr(sub, field_name, None) if sub else None
-        else:
-            target = getattr(form, name, None)
-        if target is not None:
-            target.errors = [*target.errors, message]
-        else:
-            flash(message, "error")
 
 
 @bp.route("/session/<int:program_id>/done/<client_id>")
@@ -258,27 +242,15 @@ def _screen(patient: Patient, form) -> dict:  # type: ignore[no-untyped-def]
 
 
 def _record(patient: Patient, form, report: CheckInReport, now: datetime, template: str):  # type: ignore[no-untyped-def]
+    """Record the check-in (a form sent twice is one check-in) and show what to do next."""
     stored = find_check_in(patient, report.id)
     if stored is None:
-        try:
-            result = record_check_in(patient, report, now=now)
-        except ValidationFailed as error:
-            db.session.rollback()
-            for name, message in error.errors.items():
-                target = getattr(form, name, None)
-                if target is not None:
-                    target.errors = [*target.errors, message]
-                else:
-                    flash(message, "error")
-            return render_template(template, **_screen(patient, form))
-        except Conflict:
-            db.session.rollback()
-            stored = find_check_in(patient, report.id)
-            if stored is None:
-                raise
-        else:
-            db.session.commit()
-            stored = result.check_in
+        recorded: list[CheckIn] = []
+        if not save(
+            form, lambda: recorded.append(record_check_in(patient, report, now=now).check_in)
+        ):
+            return render_template(template, **_screen(patient, form)), 422
+        stored = recorded[0]
     return redirect(url_for(".checkin_result", client_id=stored.client_id))
 
 
@@ -295,7 +267,7 @@ def checkin_result(client_id: str):
         "patient/checkin_result.html",
         check_in=check_in,
         instruction=instruction,
-        program=current_program_of(patient),
+        program=current_program(patient),
     )
 
 

@@ -206,9 +206,6 @@ class EpisodeOfCare(db.Model):
         sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
     )
     start_date: Mapped[date]
-    # Last day whose readings can count for the baseline (CLINICAL §2: days 1–14), kept as a
-    # column so timelines for many patients load in one portable query.
-    baseline_end: Mapped[date]
     ended_on: Mapped[date | None]
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
+from app.enums import ProgramStatus
 from app.extensions import db
-from app.programs.models import Exercise
+from app.patient.models import Patient
+from app.programs.models import Exercise, Program
 
 
 def library_scope(clinic_id: int) -> sa.ColumnElement[bool]:
@@ -52,4 +56,13 @@ def targets(clinic_id: int) -> list[str]:
 def get_exercise(clinic_id: int, exercise_id: int) -> Exercise | None:
     return db.session.scalar(
         sa.select(Exercise).where(Exercise.id == exercise_id, library_scope(clinic_id))
+    )
+
+
+def current_program(patient: Patient, *options: Any) -> Program | None:
+    """Return the patient's program in force (active, paused or suspended), if any."""
+    return db.session.scalar(
+        sa.select(Program)
+        .where(Program.patient_id == patient.id, Program.status != ProgramStatus.ENDED)
+        .options(*options)
     )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from app import audit
-from app.alerts.engine import patient_changed
+from app.alerts.engine import evaluate_patients
 from app.auth.models import User
 from app.clinical.adherence import default_weekdays
 from app.enums import ProgramStatus, Side, StageDirection
@@ -33,11 +33,10 @@ from app.programs.models import (
     ScheduleChange,
     StageChange,
 )
+from app.programs.queries import current_program
 from app.timeutil import local_date, local_midnight
 
 MAX_REASON = 1000
-# CLINICAL §2: the baseline may extend to program day 14 (Policy.baseline_max_days default).
-BASELINE_MAX_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -60,15 +59,6 @@ def find_template(slug: str, clinic_id: int) -> RoutineTemplate | None:
             sa.or_(RoutineTemplate.clinic_id.is_(None), RoutineTemplate.clinic_id == clinic_id),
         )
         .order_by(RoutineTemplate.clinic_id.is_(None))
-    )
-
-
-def current_program(patient: Patient) -> Program | None:
-    """Return the program in force (active, paused or suspended), if any."""
-    return db.session.scalar(
-        sa.select(Program).where(
-            Program.patient_id == patient.id, Program.status != ProgramStatus.ENDED
-        )
     )
 
 
@@ -147,7 +137,6 @@ def assign_program(
         episode = EpisodeOfCare(
             patient=patient,
             start_date=start,
-            baseline_end=start + timedelta(days=BASELINE_MAX_DAYS - 1),
             created_by_id=by.id if by else None,
             created_at=now,
         )
@@ -215,7 +204,7 @@ def assign_program(
         details={"template": template.slug, "stage": stage.number, "weekdays": weekdays},
         now=now,
     )
-    patient_changed([patient.id], now)
+    evaluate_patients([patient.id], now)
     return program
 
 
@@ -260,7 +249,7 @@ def _change_status(
         details={"reason": reason},
         now=now,
     )
-    patient_changed([program.patient_id], now)
+    evaluate_patients([program.patient_id], now)
 
 
 def pause_program(program: Program, *, by: User | None, now: datetime, reason: str) -> None:
@@ -343,7 +332,7 @@ def change_stage(
         details={"from": change.from_stage, "to": to_stage, "reason": change.reason},
         now=now,
     )
-    patient_changed([program.patient_id], now)
+    evaluate_patients([program.patient_id], now)
     return change
 
 
@@ -393,8 +382,14 @@ def check_dosage(dosage: dict[str, Any]) -> dict[str, Any]:
         errors["reps_per_set"] = f"Use at most {MAX_SETS} sets."
     else:
         clean["reps_per_set"] = list(pyramid)
-        if "sets" not in errors:
+        # One rule for the builder page and the API: a pyramid names every set.
+        if dosage.get("sets") is None:
+            errors.pop("sets", None)
             clean["sets"] = len(pyramid)
+        elif "sets" not in errors and clean["sets"] != len(pyramid):
+            errors["sets"] = (
+                f"{len(pyramid)} repetitions per set were given for {clean['sets']} sets."
+            )
         if clean.get("reps") is not None:
             errors["reps"] = "Give either repetitions or repetitions per set, not both."
     try:
@@ -426,6 +421,8 @@ def update_item_dosage(
     merged = {**current, **changes}
     if "reps_per_set" in changes and changes["reps_per_set"] and "reps" not in changes:
         merged["reps"] = None
+    if changes.get("reps_per_set") and "sets" not in changes:
+        merged["sets"] = len(changes["reps_per_set"])
     if "reps" in changes and changes["reps"] is not None and "reps_per_set" not in changes:
         merged["reps_per_set"] = None
     clean = check_dosage(merged)
@@ -549,5 +546,5 @@ def change_schedule(
         details={"weekdays": days, "effective": effective.isoformat()},
         now=now,
     )
-    patient_changed([program.patient_id], now)
+    evaluate_patients([program.patient_id], now)
     return change

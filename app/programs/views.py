@@ -1,32 +1,30 @@
-"""The exercise library and the program builder (therapists and admins)."""
+"""The program builder: assign, dosage, items, stage, schedule, pause, resume, handout.
+
+The library's pages live in ``library_views`` on the same blueprint."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app import audit
 from app.access import clinician_required, get_patient_or_404, get_program_or_404
 from app.db import utcnow
-from app.errors import ValidationFailed
 from app.extensions import db
-from app.forms import choices, save, show_errors
-from app.programs import library as library_services
+from app.forms import choices, save
 from app.programs import queries
 from app.programs.content import BUILTIN_TEMPLATE
 from app.programs.forms import (
     AddItemForm,
-    ArchiveForm,
     AssignForm,
     ButtonForm,
-    ExerciseForm,
     ItemDosageForm,
     ReasonForm,
     ScheduleForm,
     StageForm,
 )
-from app.programs.models import Exercise, Program, ProgramItem
+from app.programs.models import Program, ProgramItem
 from app.programs.services import (
     Assignment,
     add_item,
@@ -46,139 +44,6 @@ from app.timeutil import local_date
 bp = Blueprint("programs", __name__)
 
 
-# ---------------------------------------------------------------------------- library
-
-
-@bp.route("/")
-@clinician_required
-def library():
-    """Browse the library: search by name or target, filter by stage and target."""
-    search = request.args.get("q", "").strip()[:80]
-    stage = request.args.get("stage", type=int)
-    stage = stage if stage in (1, 2, 3, 4) else None
-    target = request.args.get("target", "").strip()[:80]
-    exercises = queries.library(current_user.clinic_id, search=search, stage=stage, target=target)
-    return render_template(
-        "programs/library.html",
-        exercises=exercises,
-        targets=queries.targets(current_user.clinic_id),
-        search=search,
-        stage=stage,
-        target=target,
-    )
-
-
-def _exercise_or_404(exercise_id: int):  # type: ignore[no-untyped-def]
-    exercise = queries.get_exercise(current_user.clinic_id, exercise_id)
-    if exercise is None:
-        abort(404)
-    return exercise
-
-
-@bp.route("/exercises/<int:exercise_id>")
-@clinician_required
-def exercise(exercise_id: int):
-    return render_template(
-        "programs/exercise.html", exercise=_exercise_or_404(exercise_id), form=ArchiveForm()
-    )
-
-
-def _exercise_data(form: ExerciseForm) -> library_services.ExerciseData:
-    return library_services.ExerciseData(
-        name=form.name.data or "",
-        target=form.target.data or "",
-        steps=library_services.lines(form.steps.data),
-        cues=library_services.lines(form.cues.data),
-        dosage=form.dosage(),
-        stage_from=form.stage_from.data,
-        stage_to=form.stage_to.data,
-        summary=form.summary.data or "",
-        position=form.position.data or "",
-        safety=form.safety.data or "",
-        easier_note=form.easier_note.data,
-        harder_note=form.harder_note.data,
-    )
-
-
-def _fill_exercise_form(form: ExerciseForm, source: Exercise) -> None:
-    for field in (
-        "name",
-        "target",
-        "summary",
-        "position",
-        "safety",
-        "easier_note",
-        "harder_note",
-        "stage_from",
-        "stage_to",
-    ):
-        getattr(form, field).data = getattr(source, field)
-    form.fill_dosage(source)
-    form.steps.data = "\n".join(source.steps)
-    form.cues.data = "\n".join(source.cues)
-
-
-@bp.route("/exercises/new", methods=["GET", "POST"])
-@clinician_required
-def new_exercise():
-    """Create a clinic exercise, optionally starting from a copy of another."""
-    form = ExerciseForm()
-    if request.method == "GET" and (copy := request.args.get("copy", type=int)):
-        source = _exercise_or_404(copy)
-        _fill_exercise_form(form, source)
-        form.name.data = f"{source.name} (clinic copy)"
-    if form.validate_on_submit():
-        try:
-            created = library_services.create_exercise(
-                current_user.clinic_id, _exercise_data(form), by=current_user, now=utcnow()
-            )
-        except ValidationFailed as exc:
-            show_errors(form, exc, fallback="name")
-        else:
-            db.session.commit()
-            flash(f"“{created.name}” is in the library.", "success")
-            return redirect(url_for("programs.exercise", exercise_id=created.id))
-    page = render_template("programs/exercise_form.html", form=form, exercise=None)
-    return page, 422 if form.errors else 200
-
-
-@bp.route("/exercises/<int:exercise_id>/edit", methods=["GET", "POST"])
-@clinician_required
-def edit_exercise(exercise_id: int):
-    exercise = _exercise_or_404(exercise_id)
-    if exercise.built_in:
-        abort(403)
-    form = ExerciseForm()
-    if request.method == "GET":
-        _fill_exercise_form(form, exercise)
-    if form.validate_on_submit() and save(
-        form,
-        lambda: library_services.update_exercise(
-            exercise, _exercise_data(form), by=current_user, now=utcnow()
-        ),
-        fallback="name",
-    ):
-        flash("Saved.", "success")
-        return redirect(url_for("programs.exercise", exercise_id=exercise.id))
-    page = render_template("programs/exercise_form.html", form=form, exercise=exercise)
-    return page, 422 if form.errors else 200
-
-
-@bp.route("/exercises/<int:exercise_id>/archive", methods=["POST"])
-@clinician_required
-def archive_exercise(exercise_id: int):
-    exercise = _exercise_or_404(exercise_id)
-    if exercise.built_in:
-        abort(403)
-    form = ArchiveForm()
-    if form.validate_on_submit():
-        archive = exercise.archived_at is None
-        library_services.set_archived(exercise, archive, by=current_user, now=utcnow())
-        db.session.commit()
-        flash("Archived: it no longer appears in the library." if archive else "Restored.", "info")
-    return redirect(url_for("programs.exercise", exercise_id=exercise.id))
-
-
 # ---------------------------------------------------------------------------- programs
 
 
@@ -192,9 +57,11 @@ def assign(patient_id: int):
     template = find_template(form.template.data or BUILTIN_TEMPLATE, patient.clinic_id)
     if template is None:
         abort(404)
-    if form.validate_on_submit():
-        try:
-            program = assign_program(
+    assigned: list[Program] = []
+    if form.validate_on_submit() and save(
+        form,
+        lambda: assigned.append(
+            assign_program(
                 patient,
                 Assignment(
                     template=template.slug,
@@ -207,19 +74,20 @@ def assign(patient_id: int):
                 by=current_user,
                 now=utcnow(),
             )
-        except ValidationFailed as exc:
-            show_errors(form, exc, fallback="stage")
-        else:
-            db.session.commit()
-            flash(f"Stage {program.stage} assigned to {patient.name}.", "success")
-            return redirect(url_for("programs.builder", program_id=program.id))
-    return render_template(
+        ),
+        fallback="stage",
+    ):
+        program = assigned[0]
+        flash(f"Stage {program.stage} assigned to {patient.name}.", "success")
+        return redirect(url_for("programs.builder", program_id=program.id))
+    page = render_template(
         "programs/assign.html",
         form=form,
         patient=patient,
         template=template,
         today=local_date(utcnow(), patient.timezone),
     )
+    return page, 422 if form.errors else 200
 
 
 def _load_program(program_id: int) -> Program:
@@ -286,7 +154,6 @@ def _audit_read(program: Program, action: str) -> None:
         object_type="program",
         object_id=program.id,
     )
-    db.session.commit()
 
 
 @bp.route("/<int:program_id>")
@@ -349,15 +216,10 @@ def item_add(program_id: int):
 def item_remove(program_id: int, item_id: int):
     program = _load_program(program_id)
     item = _item_or_404(program, item_id)
-    if ButtonForm().validate_on_submit():
-        try:
-            remove_item(item, by=current_user, now=utcnow())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            flash(" ".join(exc.errors.values()), "error")
-        else:
-            db.session.commit()
-            flash(f"“{item.exercise.name}” removed.", "info")
+    if ButtonForm().validate_on_submit() and save(
+        None, lambda: remove_item(item, by=current_user, now=utcnow())
+    ):
+        flash(f"“{item.exercise.name}” removed.", "info")
     return redirect(url_for("programs.builder", program_id=program.id))
 
 
@@ -370,7 +232,6 @@ def item_move(program_id: int, item_id: int, direction: str):
         abort(404)
     if ButtonForm().validate_on_submit():
         move_item(item, -1 if direction == "up" else 1, by=current_user, now=utcnow())
-        db.session.commit()
     return redirect(url_for("programs.builder", program_id=program.id) + f"#item-{item.id}")
 
 
@@ -426,7 +287,6 @@ def pause(program_id: int):
             now=utcnow(),
             reason=form.reason.data or "Paused by the therapist",
         )
-        db.session.commit()
         flash("Program paused.", "info")
     return redirect(url_for("programs.builder", program_id=program.id))
 
@@ -436,15 +296,13 @@ def pause(program_id: int):
 def resume(program_id: int):
     program = _load_program(program_id)
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            resume_program(program, by=current_user, now=utcnow(), reason=form.reason.data or "")
-        except ValidationFailed as exc:
-            db.session.rollback()
-            flash(" ".join(exc.errors.values()), "error")
-        else:
-            db.session.commit()
-            flash("Program resumed.", "success")
+    if form.validate_on_submit() and save(
+        None,
+        lambda: resume_program(
+            program, by=current_user, now=utcnow(), reason=form.reason.data or ""
+        ),
+    ):
+        flash("Program resumed.", "success")
     return redirect(url_for("programs.builder", program_id=program.id))
 
 
@@ -463,3 +321,6 @@ def handout(program_id: int):
         patient=program.patient,
         qr=qr_svg(external_url("patient.today"), "QR code: open your exercises in Homestretch"),
     )
+
+
+from app.programs import library_views  # noqa: E402,F401  (the library's routes on this blueprint)

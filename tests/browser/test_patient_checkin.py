@@ -8,7 +8,7 @@ import re
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from app.clinical.red_flags import INSTRUCTIONS, Level
+from app.clinical.red_flags import INSTRUCTIONS, RedFlagLevel
 from app.enums import ProgramStatus
 from app.extensions import db
 from app.programs.models import Program
@@ -16,7 +16,7 @@ from tests.browser.conftest import log_in
 from tests.browser.test_patient_player import stop_server
 from tests.conftest import PASSWORD, start_live_server
 
-EMERGENCY = INSTRUCTIONS[Level.EMERGENCY]
+EMERGENCY = INSTRUCTIONS[RedFlagLevel.EMERGENCY]
 
 
 def program_status(program_id: int) -> ProgramStatus:

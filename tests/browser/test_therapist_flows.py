@@ -15,13 +15,8 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from app.alerts.models import Alert
 from app.enums import OPEN_ALERT_STATUSES, AlertKind, Role, Severity
 from app.extensions import db
-from app.patient.services import (
-    CheckInReport,
-    ExerciseResult,
-    SessionReport,
-    log_session,
-    record_check_in,
-)
+from app.patient.check_ins import CheckInReport, record_check_in
+from app.patient.sessions import ExerciseResult, SessionReport, log_session
 from app.programs.models import Exercise
 from app.timeutil import at_local, local_date
 from tests.browser.conftest import assert_no_axe_violations, log_in
@@ -307,7 +302,8 @@ def test_admin_clinic_page_has_no_axe_violations(desktop, make_user, make_patien
     desktop.get_by_label("Name").fill("Tara New")
     desktop.get_by_label("Email").fill("tara@example.org")
     desktop.get_by_role("button", name="Create the account and invitation").click()
-    expect(desktop.get_by_role("heading", name="Tara New is invited")).to_be_visible()
+    expect(desktop.get_by_role("heading", name="Invitation for Tara New")).to_be_visible()
+    expect(desktop.get_by_role("button", name="Copy the link")).to_be_visible()
     assert_no_axe_violations_light_and_dark(desktop)
 
 

@@ -25,6 +25,8 @@ ACCESS = {
     "caseload.revoke_invitation": CLINICIANS,
     "caseload.patient_detail": CLINICIANS,
     "admin.invite_therapist": {"admin"},
+    "admin.therapist_invitation": {"admin"},
+    "admin.reissue_therapist_invitation": {"admin"},
     "admin.policy": {"admin"},
 }
 

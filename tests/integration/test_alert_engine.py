@@ -4,7 +4,7 @@ CLINICAL §5 (one open alert per patient and kind, rearm, supersede, red flags e
 "condition cleared since", snooze), §6 (a red-flag yes acts at once) and issue 5 "Acceptance"
 (integration). Every history is replayed through `log_session` and `record_check_in` with an
 explicit `now` per event, exactly as the demo seed and offline phones do, so the alerts come from
-the same path as in production (the services call `patient_changed` after storing).
+the same path as in production (the services call `evaluate_patients` after storing).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from app.alerts.engine import evaluate_patients, sweep
 from app.alerts.models import Alert
 from app.alerts.services import resolve_alert
-from app.alerts.timeline import load_timelines
+from app.assessment import assess_patient
 from app.db import sqlite_immediate
 from app.enums import (
     AlertKind,
@@ -32,14 +32,9 @@ from app.enums import (
     Severity,
 )
 from app.extensions import db
+from app.patient.check_ins import CheckInReport, record_check_in
 from app.patient.models import CheckIn, RedFlagAnswer, Session
-from app.patient.services import (
-    CheckInReport,
-    ExerciseResult,
-    SessionReport,
-    log_session,
-    record_check_in,
-)
+from app.patient.sessions import ExerciseResult, SessionReport, log_session
 from app.programs.models import Program
 from app.timeutil import at_local, local_date
 from tests.conftest import PatientBundle
@@ -590,20 +585,31 @@ def test_logging_a_session_costs_the_same_queries_with_one_week_and_two_years_of
     assert alerts(week.patient.id) == alerts(years.patient.id) == []
 
 
-def test_the_timeline_holds_the_first_14_days_of_the_episode_and_the_last_31_days(patient_for):
+@pytest.mark.parametrize(
+    ("overrides", "baseline_days", "recent_days"),
+    [
+        pytest.param({}, 14, 31, id="defaults"),
+        pytest.param(
+            {"baseline_max_days": 21, "adherence_window_days": 42}, 21, 42, id="clinic-windows"
+        ),
+    ],
+)
+def test_the_timeline_holds_the_baseline_days_and_the_recent_days_the_policy_reads(
+    patient_for, overrides, baseline_days, recent_days
+):
     bundle = patient_for(730, intake_pain=2)
+    bundle.patient.clinic.policy_overrides = overrides
     insert_history(bundle, range(731), 2)
     start = bundle.program.start_date
     today = NOW.date()
 
-    timeline = load_timelines([bundle.patient.id], NOW)[bundle.patient.id]
+    timeline = assess_patient(bundle.patient, NOW).timeline
 
     for facts in (timeline.sessions, timeline.check_ins):
         days = sorted(f.local_date for f in facts)
-        early = [d for d in days if d <= start + timedelta(days=13)]
-        recent = [d for d in days if d > start + timedelta(days=13)]
-        assert early == [start + timedelta(days=k) for k in range(14)]
+        early = [d for d in days if d < start + timedelta(days=baseline_days)]
+        recent = [d for d in days if d >= start + timedelta(days=baseline_days)]
+        assert early == [start + timedelta(days=k) for k in range(baseline_days)]
         assert recent[-1] == today
-        assert recent[0] >= today - timedelta(days=31)
-        assert today - timedelta(days=30) in recent
-        assert len(days) <= 14 + 32
+        assert recent[0] == today - timedelta(days=recent_days - 1)
+        assert len(days) == baseline_days + recent_days

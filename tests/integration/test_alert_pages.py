@@ -22,13 +22,8 @@ from app.alerts.services import ReferralData, resolve_alert
 from app.db import utcnow
 from app.enums import AlertAction, AlertKind, AlertStatus, Role, Severity, StageDirection
 from app.extensions import db
-from app.patient.services import (
-    CheckInReport,
-    ExerciseResult,
-    SessionReport,
-    log_session,
-    record_check_in,
-)
+from app.patient.check_ins import CheckInReport, record_check_in
+from app.patient.sessions import ExerciseResult, SessionReport, log_session
 from app.programs.models import Program, StageChange
 from app.timeutil import local_date
 from tests.conftest import PatientBundle
@@ -252,7 +247,7 @@ def test_the_detail_page_shows_the_reason_the_numbers_and_links_to_the_sessions(
     evidence = html[html.index("<h2>Evidence</h2>") :]
     for label, value in [
         ("Baseline pain", "6.0"),
-        ("Current pain (last 7 days)", "6.0"),
+        ("Current pain", "6.0"),
         ("Adherence", "100 %"),
         ("Program day", "25"),
         ("Readings used", "14"),

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.clinical.red_flags import INSTRUCTIONS, WEEKLY_IDS, Level
+from app.clinical.red_flags import INSTRUCTIONS, WEEKLY_IDS, RedFlagLevel
 from app.db import utcnow
 from app.enums import ProgramStatus, Role
 from app.extensions import db
@@ -241,7 +241,7 @@ def test_a_morning_check_in_answers_with_the_instruction_and_the_questions_due(c
 
     assert response.status_code == 201
     answer = response.get_json()
-    assert answer["instruction"] == {"level": "none", "text": INSTRUCTIONS[Level.NONE]}
+    assert answer["instruction"] == {"level": "none", "text": INSTRUCTIONS[RedFlagLevel.NONE]}
     assert answer["red_flags_due"] == []  # the full screen was just answered
     assert answer["self_care"] == ["heat"]
 

@@ -225,23 +225,23 @@ def test_expired_or_reissued_invitation_does_not_work(client, make_patient, now)
 def test_short_password_on_invitation_shows_a_field_message_and_saves_nothing(client, make_patient):
     bundle = make_patient(password=None)
     response = client.post(f"/auth/invite/{bundle.invitation_token}", data={"password": "short"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "at least 10 characters" in response.get_data(as_text=True)
     db.session.refresh(bundle.user)
     assert bundle.user.password_hash is None
 
 
 def test_patient_invited_without_email_must_give_one(client, make_user, builtin_content, now):
-    from app.patient.services import NewPatient, create_patient
+    from app.patient.enrolment import NewPatient, invite_patient
 
     therapist = make_user()
-    patient, token = create_patient(
+    invited = invite_patient(
         therapist.clinic,
-        therapist,
         NewPatient(name="No Email", timezone="Europe/Paris"),
         by=therapist,
         now=now,
     )
+    patient, token = invited.patient, invited.token
     db.session.commit()
     missing = client.post(f"/auth/invite/{token}", data={"password": "a long new password"})
     assert "Enter your email" in missing.get_data(as_text=True)

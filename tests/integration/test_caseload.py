@@ -27,7 +27,7 @@ from app.caseload.models import PatientSummary
 from app.enums import AlertKind, AlertStatus, Role, Severity
 from app.extensions import db
 from app.patient.models import Patient
-from app.patient.services import ExerciseResult, SessionReport, log_session
+from app.patient.sessions import ExerciseResult, SessionReport, log_session
 from app.programs.content import BUILTIN_TEMPLATE
 from tests.conftest import PatientBundle
 
@@ -104,6 +104,14 @@ def add_alert(
 
 
 def set_summary(bundle: PatientBundle, **values: object) -> None:
+    """Overwrite a summary row; ``adherence`` is given as a ratio and stored as counts."""
+    if "adherence" in values:
+        ratio = values.pop("adherence")
+        values.update(
+            adherence_known=ratio is not None,
+            adherence_completed=int(Decimal(ratio or 0) * 100),
+            adherence_scheduled=100,
+        )
     db.session.execute(
         sa.update(PatientSummary)
         .where(PatientSummary.patient_id == bundle.patient.id)

@@ -17,16 +17,9 @@ from app.clinical.red_flags import WEEKLY_IDS
 from app.enums import CheckInKind, Light, ProgramStatus, RedFlagLevel
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.patient.check_ins import CheckInReport, CheckInResult, record_check_in, red_flags_due
 from app.patient.models import CheckIn, RedFlagAnswer, Session
-from app.patient.services import (
-    CheckInReport,
-    CheckInResult,
-    ExerciseResult,
-    SessionReport,
-    log_session,
-    record_check_in,
-    red_flags_due,
-)
+from app.patient.sessions import ExerciseResult, SessionReport, log_session
 from app.programs.content import BUILTIN_TEMPLATE
 from app.programs.services import Assignment, assign_program
 from tests.conftest import PatientBundle

@@ -14,7 +14,7 @@ from app.alerts.notify import send_at_once, send_digest
 from app.clinical.policy import Policy
 from app.enums import AlertKind, AlertStatus, Role, Severity
 from app.extensions import db
-from app.patient.services import CheckInReport, record_check_in
+from app.patient.check_ins import CheckInReport, record_check_in
 
 
 def defaults_as_text() -> dict[str, str]:
@@ -116,6 +116,7 @@ def test_an_emergency_red_flag_emails_the_therapist_at_once_without_health_detai
 ):
     bundle = make_patient()
     login(bundle.user)
+    smtp.messages.clear()  # the invitation
     response = client.post(
         "/api/v1/checkins",
         json={
@@ -138,6 +139,7 @@ def test_an_emergency_red_flag_emails_the_therapist_at_once_without_health_detai
 
 def test_medium_alerts_wait_for_the_daily_digest(make_patient, smtp, now):
     bundle = make_patient()
+    smtp.messages.clear()  # the invitation
     record_check_in(
         bundle.patient,
         CheckInReport(

@@ -15,11 +15,12 @@ import sqlalchemy as sa
 
 from app.admin.models import AuditEvent
 from app.auth.models import Invitation, User
+from app.auth.services import Acceptance, accept_invitation, find_invitation
 from app.enums import CheckInKind, ProgramStatus, RedFlagLevel, Role, StageDirection
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.patient.enrolment import NewPatient, invite_patient
 from app.patient.models import CheckIn, Patient
-from app.patient.services import NewPatient, create_patient
 from app.programs.content import BUILTIN_TEMPLATE
 from app.programs.models import (
     EpisodeOfCare,
@@ -39,7 +40,7 @@ from app.programs.services import (
     resume_program,
     suspend_program,
 )
-from tests.conftest import PatientBundle
+from tests.conftest import PASSWORD, PatientBundle
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday morning in London
 TODAY = date(2026, 3, 2)
@@ -92,9 +93,10 @@ def new_patient(**fields: object) -> NewPatient:
 
 
 def test_a_new_patient_gets_an_account_waiting_for_its_invitation(therapist):
-    patient, token = create_patient(
-        therapist.clinic, therapist, new_patient(name="  Ada Lovelace "), by=therapist, now=NOW
+    invited = invite_patient(
+        therapist.clinic, new_patient(name="  Ada Lovelace "), by=therapist, now=NOW
     )
+    patient, token = invited.patient, invited.token
 
     assert patient.id is not None
     assert patient.name == "Ada Lovelace"
@@ -106,6 +108,9 @@ def test_a_new_patient_gets_an_account_waiting_for_its_invitation(therapist):
     assert patient.risk_modifier is False
     assert token
     assert count(Invitation) == 1
+    # The address waits on the invitation until the patient confirms it on accepting.
+    assert patient.user.email is None
+    assert db.session.scalar(sa.select(Invitation.email)) == "ada@example.org"
     assert count(CheckIn) == 0
     assert db.session.scalar(
         sa.select(AuditEvent).where(
@@ -131,7 +136,7 @@ def test_invalid_patients_are_refused_and_nothing_is_added(therapist, fields, er
     users = count(User)
 
     with pytest.raises(ValidationFailed) as refused:
-        create_patient(therapist.clinic, therapist, new_patient(**fields), by=therapist, now=NOW)
+        invite_patient(therapist.clinic, new_patient(**fields), by=therapist, now=NOW)
 
     assert set(refused.value.errors) == {error}
     assert count(User) == users
@@ -140,48 +145,78 @@ def test_invalid_patients_are_refused_and_nothing_is_added(therapist, fields, er
 
 
 @pytest.mark.parametrize("email", ["ada@example.org", "  ADA@Example.org "])
-def test_a_patient_with_an_email_already_in_use_is_refused(therapist, email):
-    create_patient(therapist.clinic, therapist, new_patient(), by=therapist, now=NOW)
-    users = count(User)
+def test_an_address_already_in_use_gets_the_same_answer_and_is_claimed_only_on_accepting(
+    make_user, make_clinic, email
+):
+    # Someone of another clinic already has this address (DESIGN §6: existence never leaks).
+    make_user(Role.PATIENT, clinic=make_clinic(), email="ada@example.org")
+    therapist = make_user(Role.THERAPIST)
+
+    invited = invite_patient(therapist.clinic, new_patient(email=email), by=therapist, now=NOW)
+
+    assert invited.patient.id is not None
+    assert invited.patient.user.email is None
+    invitation = find_invitation(invited.token, NOW)
+    with pytest.raises(ValidationFailed) as refused:
+        accept_invitation(invitation, Acceptance(password=PASSWORD), NOW + timedelta(minutes=1))
+    assert set(refused.value.errors) == {"email"}
+    accepted = accept_invitation(
+        invitation,
+        Acceptance(password=PASSWORD, email="ada.other@example.org"),
+        NOW + timedelta(minutes=2),
+    )
+    assert accepted.email == "ada.other@example.org"
+
+
+def test_a_therapist_cannot_give_their_patient_to_someone_else(make_user, therapist):
+    colleague = make_user(Role.THERAPIST, clinic=therapist.clinic)
 
     with pytest.raises(ValidationFailed) as refused:
-        create_patient(therapist.clinic, therapist, new_patient(email=email), by=therapist, now=NOW)
+        invite_patient(
+            therapist.clinic,
+            new_patient(therapist_email=colleague.email),
+            by=therapist,
+            now=NOW,
+        )
 
-    assert set(refused.value.errors) == {"email"}
-    assert count(User) == users
-    assert count(Patient) == 1
+    assert set(refused.value.errors) == {"therapist_email"}
+    assert count(Patient) == 0
 
 
-def test_a_therapist_of_another_clinic_cannot_take_the_patient(make_user, make_clinic):
-    therapist = make_user(Role.THERAPIST)
+def test_an_admin_assigns_a_therapist_of_their_clinic_only(make_user, make_clinic):
+    admin = make_user(Role.ADMIN)
+    colleague = make_user(Role.THERAPIST, clinic=admin.clinic)
     outsider = make_user(Role.THERAPIST, clinic=make_clinic())
     users = count(User)
 
     with pytest.raises(ValidationFailed) as refused:
-        create_patient(therapist.clinic, outsider, new_patient(), by=therapist, now=NOW)
-
+        invite_patient(admin.clinic, new_patient(therapist_email=outsider.email), by=admin, now=NOW)
     assert set(refused.value.errors) == {"therapist_email"}
     assert count(User) == users
-    assert count(Patient) == 0
+
+    invited = invite_patient(
+        admin.clinic, new_patient(therapist_email=colleague.email), by=admin, now=NOW
+    )
+    assert invited.patient.therapist_id == colleague.id
 
 
-def test_a_patient_account_cannot_be_anyones_therapist(make_user, therapist):
-    other = make_user(Role.PATIENT, clinic=therapist.clinic)
+def test_a_patient_account_cannot_be_anyones_therapist(make_user, make_clinic):
+    admin = make_user(Role.ADMIN)
+    other = make_user(Role.PATIENT, clinic=admin.clinic)
 
     with pytest.raises(ValidationFailed) as refused:
-        create_patient(therapist.clinic, other, new_patient(), by=therapist, now=NOW)
+        invite_patient(admin.clinic, new_patient(therapist_email=other.email), by=admin, now=NOW)
 
     assert set(refused.value.errors) == {"therapist_email"}
 
 
 def test_intake_cancer_history_records_an_intake_check_in_at_prompt_level(therapist):
-    patient, _ = create_patient(
+    patient = invite_patient(
         therapist.clinic,
-        therapist,
         new_patient(intake_red_flags={"RF9": True, "RF12": False}),
         by=therapist,
         now=NOW,
-    )
+    ).patient
 
     stored = db.session.scalars(sa.select(CheckIn).where(CheckIn.patient_id == patient.id)).one()
     assert stored.kind is CheckInKind.INTAKE
@@ -192,13 +227,12 @@ def test_intake_cancer_history_records_an_intake_check_in_at_prompt_level(therap
 
 
 def test_intake_cancer_history_with_steroid_use_is_urgent(therapist):
-    patient, _ = create_patient(
+    patient = invite_patient(
         therapist.clinic,
-        therapist,
         new_patient(intake_red_flags={"RF9": True, "RF12": True}),
         by=therapist,
         now=NOW,
-    )
+    ).patient
 
     stored = db.session.scalars(sa.select(CheckIn).where(CheckIn.patient_id == patient.id)).one()
     assert stored.red_flag_level is RedFlagLevel.URGENT
@@ -206,13 +240,12 @@ def test_intake_cancer_history_with_steroid_use_is_urgent(therapist):
 
 
 def test_intake_steroid_use_alone_is_a_modifier_not_a_flag(therapist):
-    patient, _ = create_patient(
+    patient = invite_patient(
         therapist.clinic,
-        therapist,
         new_patient(intake_red_flags={"RF12": True}),
         by=therapist,
         now=NOW,
-    )
+    ).patient
 
     stored = db.session.scalars(sa.select(CheckIn).where(CheckIn.patient_id == patient.id)).one()
     assert stored.red_flag_level is RedFlagLevel.NONE
@@ -223,9 +256,8 @@ def test_a_non_bool_intake_answer_is_refused_before_anything_is_added(therapist)
     users = count(User)
 
     with pytest.raises(ValidationFailed) as refused:
-        create_patient(
+        invite_patient(
             therapist.clinic,
-            therapist,
             new_patient(intake_red_flags={"RF9": "yes"}),
             by=therapist,
             now=NOW,

@@ -18,14 +18,9 @@ import sqlalchemy as sa
 from app.enums import ItemStatus, Light
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.patient.check_ins import CheckInReport, record_check_in
 from app.patient.models import Session, SessionExercise
-from app.patient.services import (
-    CheckInReport,
-    ExerciseResult,
-    SessionReport,
-    log_session,
-    record_check_in,
-)
+from app.patient.sessions import ExerciseResult, SessionReport, log_session
 from app.programs.content import BUILTIN_TEMPLATE
 from app.programs.models import Program
 from app.programs.services import Assignment, assign_program, change_stage

@@ -21,14 +21,9 @@ from app.admin.models import AuditEvent
 from app.auth.models import Invitation, User
 from app.enums import ProgramStatus, Role, StageDirection
 from app.extensions import db
+from app.patient.check_ins import CheckInReport, record_check_in
 from app.patient.models import Patient
-from app.patient.services import (
-    CheckInReport,
-    ExerciseResult,
-    SessionReport,
-    log_session,
-    record_check_in,
-)
+from app.patient.sessions import ExerciseResult, SessionReport, log_session
 from app.programs import library
 from app.programs.content import BUILTIN_TEMPLATE
 from app.programs.models import (
@@ -168,15 +163,29 @@ def test_a_reissued_invitation_shows_only_the_new_link_and_the_old_one_stops_wor
     assert [i.revoked_at is not None for i in invitations] == [True, False]
 
 
-def test_the_invitation_link_is_shown_only_to_the_therapist_client_that_made_it(
-    therapist_client, bundle
+def test_the_invitation_link_is_shown_once_to_the_clinician_who_made_it_and_never_kept(
+    therapist_client, app, builtin_content, make_user, login
 ):
-    body = text(therapist_client.get(f"/caseload/patients/{bundle.patient.id}/invitation"))
+    created = therapist_client.post("/caseload/patients/new", data=INVITE)
+    patient = db.session.scalar(sa.select(Patient))
+    page = f"/caseload/patients/{patient.id}/invitation"
+    assert created.headers["Location"] == page
 
-    # the invitation was made outside this therapist_client and only its hash is stored
-    assert INVITE_LINK.search(body) is None
-    assert bundle.invitation_token not in body
-    assert "Its link is shown only once" in body
+    first = text(therapist_client.get(page))
+    again = text(therapist_client.get(page))
+
+    token = token_of(INVITE_LINK.search(first).group(1))
+    assert app.test_client().get(f"/auth/invite/{token}").status_code == 200
+    assert INVITE_LINK.search(again) is None and token not in again
+    assert "Its link is shown only once" in again
+    # Nothing in the login cookie holds it (DESIGN §6: never kept in a cookie).
+    cookie = therapist_client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    session = app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    assert token not in repr(session)
+    # A colleague who may see the patient (the clinic's admin) never sees the link.
+    admin = make_user(Role.ADMIN, clinic=patient.clinic)
+    other = login(admin, test_client=app.test_client())
+    assert INVITE_LINK.search(text(other.get(page))) is None
 
 
 def test_revoking_the_invitation_makes_its_link_404(therapist_client, app, builtin_content):
@@ -201,7 +210,7 @@ def test_revoking_the_invitation_makes_its_link_404(therapist_client, app, built
         pytest.param({"timezone": "Mars/Base"}, "timezone", "timezone", id="timezone-Mars/Base"),
         pytest.param({"intake_pain": "11"}, "intake_pain", "0 to 10", id="intake-pain-11"),
         pytest.param({"name": ""}, "name", "name", id="missing-name"),
-        pytest.param({"email": "ada@example.org"}, "email", "", id="duplicate-email"),
+        pytest.param({"email": "not an address"}, "email", "valid email", id="bad-email"),
     ],
 )
 def test_bad_invitation_input_gets_a_field_message_and_saves_nothing(

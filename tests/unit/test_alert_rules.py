@@ -14,22 +14,21 @@ import pytest
 
 from app.alerts.rules import (
     RULES_VERSION,
-    CheckInFact,
     Finding,
-    SessionFact,
-    Timeline,
-    assess,
     evaluate,
     flare,
     non_response_6w,
+    partial_adherence_hold,
     persistent_pain,
     ready_to_progress,
     red_flag_findings,
 )
-from app.clinical.adherence import ScheduleChange, StatusChange
+from app.clinical.adherence import ScheduleFact, StatusFact
+from app.clinical.assessment import assess
 from app.clinical.pain import PainStatus
 from app.clinical.policy import Policy
-from app.clinical.red_flags import Level
+from app.clinical.red_flags import RedFlagLevel
+from app.clinical.timeline import CheckInFact, SessionFact, Timeline
 from app.clinical.traffic_light import Light
 from app.enums import AlertKind, Severity
 from app.timeutil import at_local, local_date
@@ -91,7 +90,7 @@ class History:
         n: int,
         morning: int | None = None,
         *,
-        level: Level = Level.NONE,
+        level: RedFlagLevel = RedFlagLevel.NONE,
         yes: tuple[str, ...] = (),
         on: date | None = None,
     ) -> History:
@@ -113,8 +112,8 @@ class History:
             "stage": 2,
             "stage_started_on": START,
             "program_status": "active",
-            "schedule": (ScheduleChange(START, EVERY_DAY),),
-            "statuses": (StatusChange(START, "active"),),
+            "schedule": (ScheduleFact(START, EVERY_DAY),),
+            "statuses": (StatusFact(START, "active"),),
             "sessions": tuple(self.sessions),
             "check_ins": tuple(self.check_ins),
             "has_logged_in": True,
@@ -220,10 +219,10 @@ def test_persistent_pain_needs_eighty_percent_adherence(
     # Morning check-ins carry the pain trend whatever the sessions do.
     history = History().mornings(range(1, 22), 6).daily(done, 6)
     timeline = history.timeline(
-        schedule=(ScheduleChange(START, weekdays),),
+        schedule=(ScheduleFact(START, weekdays),),
         statuses=(
-            StatusChange(START, "active"),
-            *(StatusChange(day(n), status) for n, status in statuses),
+            StatusFact(START, "active"),
+            *(StatusFact(day(n), status) for n, status in statuses),
         ),
     )
     assessment = assess(timeline, POLICY, noon(21))
@@ -231,7 +230,7 @@ def test_persistent_pain_needs_eighty_percent_adherence(
     assert assessment.adherence.ratio == ratio
     assert assessment.status is PainStatus.NO_CHANGE
     # CLINICAL §5: below 80 % no alert, but the therapist sees "partial adherence".
-    assert assessment.partial_adherence_hold is not fires
+    assert partial_adherence_hold(assessment, POLICY) is not fires
     assert (AlertKind.PERSISTENT_PAIN in run(timeline, 21)) is fires
 
 
@@ -241,7 +240,7 @@ def test_non_response_is_held_back_by_partial_adherence() -> None:
     assessment = assess(timeline, POLICY, noon(42))
     assert assessment.adherence is not None
     assert assessment.adherence.ratio == Fraction(11, 14)
-    assert assessment.partial_adherence_hold
+    assert partial_adherence_hold(assessment, POLICY)
     assert not {AlertKind.PERSISTENT_PAIN, AlertKind.NON_RESPONSE_6W} & set(run(timeline, 42))
 
 
@@ -251,7 +250,7 @@ def test_no_adherence_gated_rule_fires_when_nothing_was_scheduled() -> None:
     assessment = assess(timeline, POLICY, noon(21))
     assert assessment.adherence is not None
     assert assessment.adherence.ratio is None
-    assert not assessment.partial_adherence_hold
+    assert not partial_adherence_hold(assessment, POLICY)
     assert run(timeline, 21) == {}
 
 
@@ -337,7 +336,7 @@ def test_fewer_than_three_readings_in_seven_days_fire_no_trend_rule(
     history = History().daily((2, 5, 9, 12, 16, 19), 6)
     if extra_morning:
         history.check_in(20, 6)
-    timeline = history.timeline(schedule=(ScheduleChange(START, TUE_FRI),), intake_pain=6)
+    timeline = history.timeline(schedule=(ScheduleFact(START, TUE_FRI),), intake_pain=6)
     assessment = assess(timeline, POLICY, noon(22))
     assert assessment.readings_used == (3 if extra_morning else 2)
     assert assessment.adherence is not None
@@ -347,7 +346,7 @@ def test_fewer_than_three_readings_in_seven_days_fire_no_trend_rule(
 
 def test_fewer_than_three_readings_hide_even_a_big_rise() -> None:
     history = History().daily((2, 5, 9, 12), 2).daily((16, 19), 9)
-    timeline = history.timeline(schedule=(ScheduleChange(START, TUE_FRI),))
+    timeline = history.timeline(schedule=(ScheduleFact(START, TUE_FRI),))
     assert assess(timeline, POLICY, noon(22)).status is PainStatus.UNKNOWN
     assert run(timeline, 22) == {}
 
@@ -561,14 +560,14 @@ def test_effort_from_an_earlier_stage_does_not_count_towards_progress() -> None:
 @pytest.mark.parametrize(
     ("level", "yes", "kind", "severity"),
     [
-        (Level.EMERGENCY, ("RF2",), AlertKind.RED_FLAG_EMERGENCY, Severity.URGENT),
-        (Level.URGENT, ("RF7",), AlertKind.RED_FLAG_URGENT, Severity.HIGH),
-        (Level.URGENT, ("RF10", "RF12"), AlertKind.RED_FLAG_URGENT, Severity.HIGH),
-        (Level.PROMPT, ("RF11",), AlertKind.RED_FLAG_PROMPT, Severity.MEDIUM),
+        (RedFlagLevel.EMERGENCY, ("RF2",), AlertKind.RED_FLAG_EMERGENCY, Severity.URGENT),
+        (RedFlagLevel.URGENT, ("RF7",), AlertKind.RED_FLAG_URGENT, Severity.HIGH),
+        (RedFlagLevel.URGENT, ("RF10", "RF12"), AlertKind.RED_FLAG_URGENT, Severity.HIGH),
+        (RedFlagLevel.PROMPT, ("RF11",), AlertKind.RED_FLAG_PROMPT, Severity.MEDIUM),
     ],
 )
 def test_each_red_flag_level_raises_its_alert(
-    level: Level, yes: tuple[str, ...], kind: AlertKind, severity: Severity
+    level: RedFlagLevel, yes: tuple[str, ...], kind: AlertKind, severity: Severity
 ) -> None:
     history = steady(10, pain=3).check_in(8, level=level, yes=yes)
     found = run(history.timeline(), 10)
@@ -584,7 +583,7 @@ def test_each_red_flag_level_raises_its_alert(
 
 
 def test_red_flags_fire_without_a_program() -> None:
-    history = History().check_in(1, level=Level.EMERGENCY, yes=("RF1", "RF3"))
+    history = History().check_in(1, level=RedFlagLevel.EMERGENCY, yes=("RF1", "RF3"))
     timeline = history.timeline(
         episode_start=None, stage=None, stage_started_on=None, program_status="none"
     )
@@ -599,11 +598,11 @@ def test_red_flags_fire_without_a_program() -> None:
 def test_each_level_takes_its_latest_check_in_within_31_days() -> None:
     history = (
         History()
-        .check_in(1, level=Level.PROMPT, yes=("RF10",))  # 31 days before day 32: too old
-        .check_in(5, level=Level.URGENT, yes=("RF6",))
-        .check_in(9, level=Level.URGENT, yes=("RF8",))
-        .check_in(10, level=Level.EMERGENCY, yes=("RF5",))
-        .check_in(11, level=Level.NONE)
+        .check_in(1, level=RedFlagLevel.PROMPT, yes=("RF10",))  # 31 days before day 32: too old
+        .check_in(5, level=RedFlagLevel.URGENT, yes=("RF6",))
+        .check_in(9, level=RedFlagLevel.URGENT, yes=("RF8",))
+        .check_in(10, level=RedFlagLevel.EMERGENCY, yes=("RF5",))
+        .check_in(11, level=RedFlagLevel.NONE)
     )
     found = run(history.timeline(), 32)
     assert set(found) & RED_FLAG_KINDS == {
@@ -619,8 +618,8 @@ def test_each_level_takes_its_latest_check_in_within_31_days() -> None:
 def test_red_flag_rule_returns_one_finding_per_level_in_severity_order() -> None:
     history = (
         History()
-        .check_in(2, level=Level.PROMPT, yes=("RF10",))
-        .check_in(3, level=Level.EMERGENCY, yes=("RF2",))
+        .check_in(2, level=RedFlagLevel.PROMPT, yes=("RF10",))
+        .check_in(3, level=RedFlagLevel.EMERGENCY, yes=("RF2",))
     )
     findings = red_flag_findings(history.timeline(), POLICY, noon(4))
     assert [f.kind for f in findings] == [
@@ -637,7 +636,7 @@ def test_only_red_flags_fire_before_program_day_one() -> None:
     history = (
         History()
         .daily(range(-20, 0), 9, light=Light.RED)
-        .check_in(-1, 9, level=Level.PROMPT, yes=("RF11",))
+        .check_in(-1, 9, level=RedFlagLevel.PROMPT, yes=("RF11",))
     )
     timeline = history.timeline(intake_pain=2)
     assessment = assess(timeline, POLICY, noon(0))
@@ -662,7 +661,7 @@ def test_a_paused_program_still_shows_persistent_pain_on_its_active_days() -> No
     history = History().daily(range(1, 14), 6).mornings(range(1, 22), 6)
     timeline = history.timeline(
         program_status="paused",
-        statuses=(StatusChange(START, "active"), StatusChange(day(13), "paused")),
+        statuses=(StatusFact(START, "active"), StatusFact(day(13), "paused")),
     )
     assessment = assess(timeline, POLICY, noon(21))
     assert assessment.adherence is not None
@@ -734,8 +733,8 @@ def test_now_near_midnight_gives_each_timezone_its_own_today() -> None:
             timezone=timezone,
             episode_start=start,
             stage_started_on=start,
-            schedule=(ScheduleChange(start, EVERY_DAY),),
-            statuses=(StatusChange(start, "active"),),
+            schedule=(ScheduleFact(start, EVERY_DAY),),
+            statuses=(StatusFact(start, "active"),),
         )
 
     los_angeles = timeline_in("America/Los_Angeles")
@@ -765,8 +764,8 @@ def test_a_reading_near_local_midnight_belongs_to_its_local_day() -> None:
         timeline = history.timeline(
             timezone=timezone,
             episode_start=start,
-            schedule=(ScheduleChange(start, EVERY_DAY),),
-            statuses=(StatusChange(start, "active"),),
+            schedule=(ScheduleFact(start, EVERY_DAY),),
+            statuses=(StatusFact(start, "active"),),
         )
         return flare(timeline, POLICY, now) is not None
 
@@ -804,7 +803,7 @@ def test_current_window_is_seven_local_days_across_a_clock_change(now_local_day:
         episode_start=start,
         intake_pain=2,
         schedule=(),
-        statuses=(StatusChange(start, "active"),),
+        statuses=(StatusFact(start, "active"),),
     )
     assessment = assess(timeline, POLICY, now)
     assert assessment.today == now_local_day

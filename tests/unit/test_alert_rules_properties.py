@@ -12,16 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.alerts.rules import (
-    CheckInFact,
     Finding,
-    SessionFact,
-    Timeline,
-    assess,
     evaluate,
 )
-from app.clinical.adherence import ScheduleChange, StatusChange
+from app.clinical.adherence import ScheduleFact, StatusFact
+from app.clinical.assessment import assess
 from app.clinical.policy import Policy
-from app.clinical.red_flags import Level
+from app.clinical.red_flags import RedFlagLevel
+from app.clinical.timeline import CheckInFact, SessionFact, Timeline
 from app.clinical.traffic_light import Light
 from app.enums import AlertKind, Severity
 from app.timeutil import at_local
@@ -48,10 +46,10 @@ RED_FLAG_KINDS = {
     AlertKind.RED_FLAG_PROMPT,
 }
 LEVEL_ANSWERS = {
-    Level.NONE: (),
-    Level.PROMPT: ("RF10",),
-    Level.URGENT: ("RF6",),
-    Level.EMERGENCY: ("RF2", "RF3"),
+    RedFlagLevel.NONE: (),
+    RedFlagLevel.PROMPT: ("RF10",),
+    RedFlagLevel.URGENT: ("RF6",),
+    RedFlagLevel.EMERGENCY: ("RF2", "RF3"),
 }
 
 pain = st.integers(min_value=0, max_value=10)
@@ -110,18 +108,21 @@ def timelines(draw: st.DrawFn, min_day: int = -5, max_day: int = 75) -> tuple[Ti
     ]
     check_ins = []
     for n in draw(st.lists(fact_days, max_size=30)):
-        level = rng.choice([Level.NONE] * 20 + [Level.PROMPT, Level.URGENT, Level.EMERGENCY])
+        level = rng.choice(
+            [RedFlagLevel.NONE] * 20
+            + [RedFlagLevel.PROMPT, RedFlagLevel.URGENT, RedFlagLevel.EMERGENCY]
+        )
         morning = rng.choice([None, resting(n, 2)])
         check_ins.append(CheckInFact(next(ids), day(n), morning, level, LEVEL_ANSWERS[level]))
 
-    schedule = [ScheduleChange(day(1), draw(st.sampled_from([(0, 1, 2, 3, 4, 5, 6), (0, 2, 4)])))]
+    schedule = [ScheduleFact(day(1), draw(st.sampled_from([(0, 1, 2, 3, 4, 5, 6), (0, 2, 4)])))]
     for _ in range(draw(st.integers(min_value=0, max_value=2))):
         weekdays = tuple(sorted(draw(st.sets(st.integers(min_value=0, max_value=6)))))
-        schedule.append(ScheduleChange(day(draw(fact_days)), weekdays))
-    statuses = [StatusChange(day(1), "active")]
+        schedule.append(ScheduleFact(day(draw(fact_days)), weekdays))
+    statuses = [StatusFact(day(1), "active")]
     for _ in range(draw(st.integers(min_value=0, max_value=3))):
         status = draw(st.sampled_from(["active", "paused", "suspended", "ended"]))
-        statuses.append(StatusChange(day(draw(fact_days)), status))
+        statuses.append(StatusFact(day(draw(fact_days)), status))
 
     has_episode = draw(st.integers(min_value=0, max_value=9)) > 0
     timeline = Timeline(

@@ -9,8 +9,8 @@ from app.clinical import (
     DEFAULT_WEEKDAYS,
     AdherenceBand,
     Policy,
-    ScheduleChange,
-    StatusChange,
+    ScheduleFact,
+    StatusFact,
     adherence_14d,
     default_weekdays,
     is_completed,
@@ -69,98 +69,98 @@ def test_default_weekdays_reject_impossible_frequencies(per_week: object) -> Non
 @pytest.mark.parametrize("weekday", [7, -1, True])
 def test_schedule_change_rejects_weekdays_outside_the_week(weekday: object) -> None:
     with pytest.raises(ValueError, match="0 to 6"):
-        ScheduleChange(MONDAY, (0, weekday))  # type: ignore[arg-type]
+        ScheduleFact(MONDAY, (0, weekday))  # type: ignore[arg-type]
 
 
 def test_status_change_rejects_unknown_statuses() -> None:
     with pytest.raises(ValueError, match="status must be one of"):
-        StatusChange(MONDAY, "deleted")
+        StatusFact(MONDAY, "deleted")
 
 
 # --- scheduled days ---------------------------------------------------------------------------
 
-STARTED = [StatusChange(d(0), "active")]
+STARTED = [StatusFact(d(0), "active")]
 
 
 @pytest.mark.parametrize(
     ("schedule", "statuses", "expected"),
     [
         pytest.param(
-            [ScheduleChange(d(0), MON_WED_FRI)],
+            [ScheduleFact(d(0), MON_WED_FRI)],
             STARTED,
             [d(0), d(2), d(4), d(7)],
             id="weekdays-in-force",
         ),
         pytest.param(
-            [ScheduleChange(d(2), MON_WED_FRI)],
+            [ScheduleFact(d(2), MON_WED_FRI)],
             STARTED,
             [d(2), d(4), d(7)],
             id="nothing-before-the-first-schedule",
         ),
         pytest.param(
-            [ScheduleChange(d(0), MON_WED_FRI), ScheduleChange(d(3), (1, 3))],
+            [ScheduleFact(d(0), MON_WED_FRI), ScheduleFact(d(3), (1, 3))],
             STARTED,
             [d(0), d(2), d(3), d(8)],
             id="a-change-takes-effect-on-its-date",
         ),
         pytest.param(
-            [ScheduleChange(d(3), (1, 3)), ScheduleChange(d(0), MON_WED_FRI)],
+            [ScheduleFact(d(3), (1, 3)), ScheduleFact(d(0), MON_WED_FRI)],
             STARTED,
             [d(0), d(2), d(3), d(8)],
             id="history-in-any-order",
         ),
         pytest.param(
-            [ScheduleChange(d(0), MON_WED_FRI), ScheduleChange(d(0), EVERY_DAY)],
-            [StatusChange(d(0), "active"), StatusChange(d(1), "paused")],
+            [ScheduleFact(d(0), MON_WED_FRI), ScheduleFact(d(0), EVERY_DAY)],
+            [StatusFact(d(0), "active"), StatusFact(d(1), "paused")],
             [d(0), d(1)],
             id="same-day-changes-the-last-wins",
         ),
         pytest.param(
-            [ScheduleChange(d(0), EVERY_DAY)],
-            [StatusChange(d(0), "active"), StatusChange(d(2), "paused")],
+            [ScheduleFact(d(0), EVERY_DAY)],
+            [StatusFact(d(0), "active"), StatusFact(d(2), "paused")],
             [d(0), d(1), d(2)],
             id="a-pause-counts-from-the-end-of-its-day",
         ),
         pytest.param(
-            [ScheduleChange(d(0), EVERY_DAY)],
+            [ScheduleFact(d(0), EVERY_DAY)],
             [
-                StatusChange(d(0), "active"),
-                StatusChange(d(2), "paused"),
-                StatusChange(d(5), "active"),
+                StatusFact(d(0), "active"),
+                StatusFact(d(2), "paused"),
+                StatusFact(d(5), "active"),
             ],
             [d(0), d(1), d(2), d(6), d(7), d(8)],
             id="a-resume-counts-from-the-next-day",
         ),
         pytest.param(
-            [ScheduleChange(d(0), EVERY_DAY)],
-            [StatusChange(d(0), "active"), StatusChange(d(4), "suspended")],
+            [ScheduleFact(d(0), EVERY_DAY)],
+            [StatusFact(d(0), "active"), StatusFact(d(4), "suspended")],
             days(0, 4),
             id="suspended-days-left-out",
         ),
         pytest.param(
-            [ScheduleChange(d(0), EVERY_DAY)],
-            [StatusChange(d(0), "active"), StatusChange(d(6), "ended")],
+            [ScheduleFact(d(0), EVERY_DAY)],
+            [StatusFact(d(0), "active"), StatusFact(d(6), "ended")],
             days(0, 6),
             id="ended-days-left-out",
         ),
         pytest.param(
-            [ScheduleChange(d(0), EVERY_DAY)],
-            [StatusChange(d(3), "active")],
+            [ScheduleFact(d(0), EVERY_DAY)],
+            [StatusFact(d(3), "active")],
             days(3, 8),
             id="the-program-start-applies-from-its-own-date",
         ),
-        pytest.param([ScheduleChange(d(0), EVERY_DAY)], [], [], id="no-status-no-active-day"),
+        pytest.param([ScheduleFact(d(0), EVERY_DAY)], [], [], id="no-status-no-active-day"),
         pytest.param([], STARTED, [], id="no-schedule-no-day"),
     ],
 )
 def test_scheduled_days_respect_weekdays_and_status_on_each_day(
-    schedule: list[ScheduleChange], statuses: list[StatusChange], expected: list[date]
+    schedule: list[ScheduleFact], statuses: list[StatusFact], expected: list[date]
 ) -> None:
     assert scheduled_days(schedule, statuses, d(0), d(8)) == expected
 
 
 def test_scheduled_days_of_an_inverted_range_are_empty() -> None:
-    assert scheduled_days([ScheduleChange(d(0), EVERY_DAY)], STARTED, d(5), d(4)) == []
+    assert scheduled_days([ScheduleFact(d(0), EVERY_DAY)], STARTED, d(5), d(4)) == []
 
 
 # --- completed sessions -----------------------------------------------------------------------
@@ -195,8 +195,8 @@ def test_is_completed_rejects_impossible_counts(prescribed: int, done: int) -> N
 # --- adherence_14d ----------------------------------------------------------------------------
 
 LONG_AGO = d(-60)
-DAILY = [ScheduleChange(LONG_AGO, EVERY_DAY)]
-RUNNING = [StatusChange(LONG_AGO, "active")]
+DAILY = [ScheduleFact(LONG_AGO, EVERY_DAY)]
+RUNNING = [StatusFact(LONG_AGO, "active")]
 SUNDAY = d(13)  # window Monday d(0) … Sunday d(13)
 
 
@@ -220,7 +220,7 @@ def test_a_full_daily_fortnight_is_adherent() -> None:
 def test_adherence_bands_cut_at_80_and_50_percent(
     done: int, ratio: Fraction, band: AdherenceBand
 ) -> None:
-    weekdays = [ScheduleChange(LONG_AGO, (0, 1, 2, 3, 4))]
+    weekdays = [ScheduleFact(LONG_AGO, (0, 1, 2, 3, 4))]
     sessions = [day for day in days(0, 13) if day.weekday() < 5][:done]
     result = adherence_14d(sessions, weekdays, RUNNING, LONG_AGO, SUNDAY, POLICY)
     assert result.scheduled == 10
@@ -249,7 +249,7 @@ def test_a_missed_fortnight_is_low_only_for_the_days_already_over() -> None:
 
 
 def test_paused_days_are_left_out_from_the_end_of_the_pause_day() -> None:
-    statuses = [*RUNNING, StatusChange(d(3), "paused"), StatusChange(d(9), "active")]
+    statuses = [*RUNNING, StatusFact(d(3), "paused"), StatusFact(d(9), "active")]
     # Active d(0)…d(3) and d(10)…d(12): 7 scheduled days before today d(13).
     sessions = [d(0), d(1), d(2), d(3), d(10), d(11)]
     result = adherence_14d(sessions, DAILY, statuses, LONG_AGO, d(13), POLICY)
@@ -258,7 +258,7 @@ def test_paused_days_are_left_out_from_the_end_of_the_pause_day() -> None:
 
 
 def test_a_schedule_change_takes_effect_on_its_date() -> None:
-    schedule = [ScheduleChange(LONG_AGO, EVERY_DAY), ScheduleChange(d(7), MON_WED_FRI)]
+    schedule = [ScheduleFact(LONG_AGO, EVERY_DAY), ScheduleFact(d(7), MON_WED_FRI)]
     # Daily d(0)…d(6) = 7 days, then Mon/Wed/Fri d(7), d(9), d(11) = 3 days, before today d(13).
     result = adherence_14d(days(0, 6), schedule, RUNNING, LONG_AGO, d(13), POLICY)
     assert result.scheduled == 10
@@ -267,14 +267,14 @@ def test_a_schedule_change_takes_effect_on_its_date() -> None:
 
 def test_two_sessions_on_one_day_count_once() -> None:
     sessions = [d(0), d(0), d(2), d(2), d(2)]
-    schedule = [ScheduleChange(LONG_AGO, MON_WED_FRI)]
+    schedule = [ScheduleFact(LONG_AGO, MON_WED_FRI)]
     result = adherence_14d(sessions, schedule, RUNNING, LONG_AGO, SUNDAY, POLICY)
     assert (result.completed, result.scheduled) == (2, 6)
     assert result.ratio == Fraction(1, 3)
 
 
 def test_sessions_on_unscheduled_days_count_and_the_ratio_stops_at_one() -> None:
-    schedule = [ScheduleChange(LONG_AGO, MON_WED_FRI)]
+    schedule = [ScheduleFact(LONG_AGO, MON_WED_FRI)]
     tuesdays_and_thursdays = [d(1), d(3), d(8), d(10)]
     result = adherence_14d(tuesdays_and_thursdays, schedule, RUNNING, LONG_AGO, SUNDAY, POLICY)
     assert result.ratio == Fraction(4, 6)
@@ -310,17 +310,17 @@ def test_adherence_is_unknown_before_day_one() -> None:
         pytest.param(DAILY, RUNNING, d(13), id="day-one-before-any-session"),
         pytest.param(
             DAILY,
-            [*RUNNING, StatusChange(d(-1), "suspended")],
+            [*RUNNING, StatusFact(d(-1), "suspended")],
             LONG_AGO,
             id="suspended-all-window",
         ),
         pytest.param(
-            [ScheduleChange(LONG_AGO, (6,))], RUNNING, d(7), id="only-sunday-today-not-done"
+            [ScheduleFact(LONG_AGO, (6,))], RUNNING, d(7), id="only-sunday-today-not-done"
         ),
     ],
 )
 def test_adherence_is_unknown_with_no_scheduled_day_in_the_window(
-    schedule: list[ScheduleChange], statuses: list[StatusChange], start: date
+    schedule: list[ScheduleFact], statuses: list[StatusFact], start: date
 ) -> None:
     result = adherence_14d([], schedule, statuses, start, d(13), POLICY)
     assert result.ratio is None
@@ -330,7 +330,7 @@ def test_adherence_is_unknown_with_no_scheduled_day_in_the_window(
 def test_bands_follow_the_clinic_policy() -> None:
     strict = Policy.from_overrides({"adherent": "9/10", "low_adherence": "3/5"})
     sessions = [day for day in days(0, 13) if day.weekday() < 5][:8]
-    weekdays = [ScheduleChange(LONG_AGO, (0, 1, 2, 3, 4))]
+    weekdays = [ScheduleFact(LONG_AGO, (0, 1, 2, 3, 4))]
     assert adherence_14d(sessions, weekdays, RUNNING, LONG_AGO, SUNDAY, strict).band == "partial"
     five = sessions[:5]
     assert adherence_14d(five, weekdays, RUNNING, LONG_AGO, SUNDAY, strict).band == "low"
@@ -358,8 +358,8 @@ def test_missed_last_scheduled_counts_today_only_once_it_has_a_session(
 
 
 def test_missed_last_scheduled_skips_unscheduled_and_paused_days() -> None:
-    schedule = [ScheduleChange(LONG_AGO, MON_WED_FRI)]
-    statuses = [*RUNNING, StatusChange(d(6), "paused"), StatusChange(d(8), "active")]
+    schedule = [ScheduleFact(LONG_AGO, MON_WED_FRI)]
+    statuses = [*RUNNING, StatusFact(d(6), "paused"), StatusFact(d(8), "active")]
     # Scheduled before Friday d(11): Mon d(0), Wed d(2), Fri d(4), [paused d(7)], Wed d(9).
     assert missed_last_scheduled([d(0)], schedule, statuses, LONG_AGO, d(11)) is True
     assert missed_last_scheduled([d(2)], schedule, statuses, LONG_AGO, d(11)) is False

@@ -11,8 +11,8 @@ from app.clinical import (
     PainStatus,
     Policy,
     Reading,
-    ScheduleChange,
-    StatusChange,
+    ScheduleFact,
+    StatusFact,
     adherence_14d,
     baseline,
     current,
@@ -36,7 +36,7 @@ def at(offset: int) -> date:
 
 schedules = st.lists(
     st.builds(
-        lambda offset, weekdays: ScheduleChange(at(offset), tuple(sorted(weekdays))),
+        lambda offset, weekdays: ScheduleFact(at(offset), tuple(sorted(weekdays))),
         offsets,
         st.sets(st.integers(min_value=0, max_value=6)),
     ),
@@ -44,7 +44,7 @@ schedules = st.lists(
 )
 statuses = st.lists(
     st.builds(
-        lambda offset, status: StatusChange(at(offset), status),
+        lambda offset, status: StatusFact(at(offset), status),
         offsets,
         st.sampled_from(["active", "paused", "suspended", "ended"]),
     ),
@@ -62,8 +62,8 @@ statuses = st.lists(
 )
 def test_adherence_ratio_is_unknown_or_between_zero_and_one(
     sessions: list[int],
-    schedule: list[ScheduleChange],
-    history: list[StatusChange],
+    schedule: list[ScheduleFact],
+    history: list[StatusFact],
     start: int,
     today: int,
 ) -> None:

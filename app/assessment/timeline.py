@@ -1,37 +1,71 @@
 """Load patients' bounded timelines in batches for the pure rules (STACK "Timelines in batches").
 
-The rules need the episode's first 14 days (the baseline) and the last 31 local days; loading
-exactly those rows for many patients in a fixed number of queries keeps the cost of a log, a
-caseload refresh and a sweep independent of how long a patient's history is.
+The rules need the episode's baseline days and the most recent days; how many of each follows
+the clinic's policy (``Policy.baseline_max_days`` and ``Policy.window_days``), never a constant
+of its own. Loading exactly those rows for many patients in a fixed number of queries keeps the
+cost of a log, a page and a sweep independent of how long a patient's history is.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
-from app.alerts.rules import CheckInFact, SessionFact, Timeline
 from app.auth.models import User
-from app.clinical.adherence import ScheduleChange as ScheduleFact
-from app.clinical.adherence import StatusChange as StatusFact
+from app.clinical.adherence import ScheduleFact, StatusFact
+from app.clinical.policy import Policy
+from app.clinical.timeline import CheckInFact, SessionFact, Timeline
 from app.extensions import db
 from app.patient.models import CheckIn, Patient, RedFlagAnswer, Session
 from app.programs.models import EpisodeOfCare, Program, ProgramStatusChange, ScheduleChange
 from app.timeutil import local_date
 
-RECENT_DAYS = 31
+# Pages read the last 30 days whatever the policy: remote-monitoring data days run in 30-day
+# periods (CLINICAL §10), the caseload sparkline spans 28 days and red-flag answers raise alerts
+# for 31 days. The policy's own windows extend this, never shorten it.
+DISPLAY_DAYS = 31
 BATCH = 500
 
 
-def load_timelines(patient_ids: Iterable[int], now: datetime) -> dict[int, Timeline]:
+class date_plus_days(FunctionElement):
+    """``day + days`` as a date, in SQL, on SQLite and PostgreSQL."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "date_plus_days"
+
+
+@compiles(date_plus_days, "sqlite")
+def _date_plus_days_sqlite(element, compiler, **kw):  # type: ignore[no-untyped-def]
+    day, days = list(element.clauses)
+    return f"date({compiler.process(day, **kw)}, '+' || {compiler.process(days, **kw)} || ' days')"
+
+
+@compiles(date_plus_days, "postgresql")
+def _date_plus_days_postgresql(element, compiler, **kw):  # type: ignore[no-untyped-def]
+    day, days = list(element.clauses)
+    return f"({compiler.process(day, **kw)} + {compiler.process(days, **kw)})"
+
+
+def recent_days(policy: Policy) -> int:
+    """Return how many recent local days a timeline holds under ``policy``."""
+    return max(DISPLAY_DAYS, policy.window_days)
+
+
+def load_timelines(
+    patient_ids: Iterable[int], now: datetime, policies: Mapping[int, Policy]
+) -> dict[int, Timeline]:
     """Return the timeline of each patient, in batches of a few queries each."""
     ids = list(dict.fromkeys(patient_ids))
     timelines: dict[int, Timeline] = {}
     for start in range(0, len(ids), BATCH):
-        timelines.update(_load_batch(ids[start : start + BATCH], now))
+        batch = ids[start : start + BATCH]
+        timelines.update(_load_batch(batch, now, [policies.get(i, Policy()) for i in batch]))
     return timelines
 
 
@@ -39,9 +73,10 @@ def _windowed(
     model: type[Session] | type[CheckIn],
     ids: Sequence[int],
     recent_from: date,
+    baseline_days: int,
     columns: tuple,
 ) -> list[sa.Row]:
-    """Read a patient's rows of the last days and of the episode's baseline days before them.
+    """Read the patients' rows of the recent days and of the episode's baseline days before.
 
     Two index-friendly range reads instead of one OR, so the cost stays bounded however long
     the history is.
@@ -56,7 +91,8 @@ def _windowed(
         .where(
             model.patient_id.in_(ids),
             model.local_date >= EpisodeOfCare.start_date,
-            model.local_date <= EpisodeOfCare.baseline_end,
+            model.local_date
+            < date_plus_days(EpisodeOfCare.start_date, sa.literal(baseline_days, sa.Integer)),
             model.local_date < recent_from,
         )
     )
@@ -64,7 +100,9 @@ def _windowed(
     return sorted(rows, key=lambda row: (row.at, row.id))
 
 
-def _load_batch(ids: Sequence[int], now: datetime) -> dict[int, Timeline]:
+def _load_batch(
+    ids: Sequence[int], now: datetime, policies: Sequence[Policy]
+) -> dict[int, Timeline]:
     if not ids:
         return {}
     rows = db.session.execute(
@@ -72,10 +110,10 @@ def _load_batch(ids: Sequence[int], now: datetime) -> dict[int, Timeline]:
             Patient.id,
             Patient.timezone,
             Patient.intake_pain,
+            Patient.risk_modifier,
             User.last_login_at,
             EpisodeOfCare.id.label("episode_id"),
             EpisodeOfCare.start_date,
-            EpisodeOfCare.baseline_end,
             Program.id.label("program_id"),
             Program.stage,
             Program.stage_started_on,
@@ -98,13 +136,16 @@ def _load_batch(ids: Sequence[int], now: datetime) -> dict[int, Timeline]:
     todays = {row.id: local_date(now, row.timezone) for row in rows}
     if not todays:
         return {}
-    recent_from = min(todays.values()) - timedelta(days=RECENT_DAYS)
+    # One window for the batch: the longest any of its clinics' policies reads.
+    recent_from = min(todays.values()) - timedelta(days=max(map(recent_days, policies)) - 1)
+    baseline_days = max(policy.baseline_max_days for policy in policies)
     episode_ids = [row.episode_id for row in rows if row.episode_id is not None]
 
     session_rows = _windowed(
         Session,
         ids,
         recent_from,
+        baseline_days,
         (
             Session.id,
             Session.patient_id,
@@ -120,18 +161,22 @@ def _load_batch(ids: Sequence[int], now: datetime) -> dict[int, Timeline]:
     sessions: dict[int, list[SessionFact]] = defaultdict(list)
     for s in session_rows:
         sessions[s.patient_id].append(
-            SessionFact(s.id, s.local_date, s.completed, s.light, s.effort, s.pain_before, s.stage)
+            SessionFact(
+                s.id, s.local_date, s.completed, s.light, s.effort, s.pain_before, s.stage, s.at
+            )
         )
     check_in_rows = _windowed(
         CheckIn,
         ids,
         recent_from,
+        baseline_days,
         (
             CheckIn.id,
             CheckIn.patient_id,
             CheckIn.local_date,
             CheckIn.morning_pain,
             CheckIn.red_flag_level,
+            CheckIn.full_screen,
             CheckIn.recorded_at.label("at"),
         ),
     )
@@ -147,7 +192,15 @@ def _load_batch(ids: Sequence[int], now: datetime) -> dict[int, Timeline]:
     check_ins: dict[int, list[CheckInFact]] = defaultdict(list)
     for c in check_in_rows:
         check_ins[c.patient_id].append(
-            CheckInFact(c.id, c.local_date, c.morning_pain, c.red_flag_level, tuple(yes[c.id]))
+            CheckInFact(
+                c.id,
+                c.local_date,
+                c.morning_pain,
+                c.red_flag_level,
+                tuple(yes[c.id]),
+                c.at,
+                c.full_screen,
+            )
         )
 
     schedules: dict[int, list[ScheduleFact]] = defaultdict(list)
@@ -198,6 +251,7 @@ def _load_batch(ids: Sequence[int], now: datetime) -> dict[int, Timeline]:
             sessions=tuple(sessions[row.id]),
             check_ins=tuple(check_ins[row.id]),
             has_logged_in=row.last_login_at is not None,
+            risk_modifier=row.risk_modifier,
         )
         for row in rows
     }

@@ -1,0 +1,163 @@
+"""How patients come to exist: a profile, a single-use invitation, intake red flags.
+
+Pages, the JSON API, ``users create`` and the demo all enrol through ``invite_patient``, which
+also emails the link (after the transaction commits) and writes the audit event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app import audit
+from app.alerts.engine import evaluate_patients
+from app.auth.models import Clinic, User
+from app.auth.services import check_email, create_user, issue_invitation, normalise_email
+from app.clinical import red_flags
+from app.enums import CheckInKind, Role
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.links import invitation_url
+from app.mail import send_after_commit
+from app.patient.check_ins import CheckInReport, record_check_in
+from app.patient.models import Patient
+from app.patient.sessions import pain_error
+from app.timeutil import is_timezone
+
+MAX_NAME = 120
+MAX_GOALS = 2000
+
+
+@dataclass(frozen=True)
+class NewPatient:
+    name: str
+    timezone: str
+    email: str | None = None
+    intake_pain: int | None = None
+    goals: str = ""
+    intake_red_flags: Mapping[str, bool] = field(default_factory=dict)
+    # Admins (and the command line) may assign another therapist of the clinic by email.
+    therapist_email: str | None = None
+
+
+@dataclass(frozen=True)
+class Invited:
+    """A new patient, their invitation token (shown once) and whether it was emailed."""
+
+    patient: Patient
+    token: str
+    emailed: bool
+
+
+def invite_patient(clinic: Clinic, data: NewPatient, *, by: User | None, now: datetime) -> Invited:
+    """Create a patient with a single-use invitation, email it, audit it.
+
+    The patient belongs to ``by`` unless an admin (or the command line, ``by`` None) names
+    another therapist of the clinic. The address goes on the invitation, not the account: the
+    patient confirms it on accepting, so the answer is the same whether or not the address
+    already has an account anywhere (DESIGN §6). Intake red-flag answers (RF9, RF12) are
+    recorded as an intake check-in, so a yes raises the same screen result as any other
+    (CLINICAL §6).
+    """
+    errors: dict[str, str] = {}
+    name = (data.name or "").strip()
+    if not name:
+        errors["name"] = "Enter the patient's name."
+    elif len(name) > MAX_NAME:
+        errors["name"] = f"Keep the name under {MAX_NAME} characters."
+    if not is_timezone(data.timezone):
+        errors["timezone"] = "Choose a timezone from the list, such as Europe/London."
+    if (message := pain_error(data.intake_pain)) is not None:
+        errors["intake_pain"] = message
+    if len(data.goals or "") > MAX_GOALS:
+        errors["goals"] = f"Keep the goals under {MAX_GOALS} characters."
+    unknown = set(data.intake_red_flags) - set(red_flags.INTAKE_IDS)
+    if unknown:
+        errors["intake_red_flags"] = "Only RF9 and RF12 are asked at intake."
+    elif any(not isinstance(answer, bool) for answer in data.intake_red_flags.values()):
+        errors["intake_red_flags"] = "Answer each intake question with yes (true) or no (false)."
+    email = None
+    if data.email and data.email.strip():
+        try:
+            email = check_email(data.email.strip())
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    therapist = _therapist(clinic, data.therapist_email, by, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    assert therapist is not None
+
+    user = create_user(
+        clinic=clinic,
+        role=Role.PATIENT,
+        name=name,
+        email=None,
+        password=None,
+        now=now,
+        created_by=by,
+    )
+    patient = Patient(
+        user=user,
+        clinic_id=clinic.id,
+        therapist_id=therapist.id,
+        timezone=data.timezone,
+        intake_pain=data.intake_pain,
+        goals=(data.goals or "").strip(),
+        risk_modifier=bool(data.intake_red_flags.get("RF12")),
+        created_at=now,
+    )
+    db.session.add(patient)
+    db.session.flush()
+    token = issue_invitation(user, created_by=by, now=now, email=email)
+    audit.record(
+        "patient.create", actor=by, patient=patient, object_type="patient", object_id=patient.id
+    )
+    if data.intake_red_flags:
+        record_check_in(
+            patient,
+            CheckInReport(
+                id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"homestretch:intake:{patient.id}")),
+                recorded_at=now,
+                red_flags=dict(data.intake_red_flags),
+                kind=CheckInKind.INTAKE,
+            ),
+            now=now,
+        )
+    evaluate_patients([patient.id], now)
+    emailed = bool(email) and send_after_commit(
+        email,
+        "Your exercise program is ready",
+        "Your therapist has set up your exercises in Homestretch.\n\n"
+        f"Open this link on your phone to start: {invitation_url(token)}\n\n"
+        f"The link works once and expires in {current_app.config['INVITATION_HOURS']} hours.",
+    )
+    return Invited(patient, token, emailed)
+
+
+def _therapist(
+    clinic: Clinic, therapist_email: str | None, by: User | None, errors: dict[str, str]
+) -> User | None:
+    """Return the patient's therapist: ``by``, or the one an admin or the command line names."""
+    if therapist_email:
+        if by is not None and by.role is not Role.ADMIN:
+            errors["therapist_email"] = "Leave this out; your patients are assigned to you."
+            return None
+        therapist = db.session.scalar(
+            sa.select(User).where(
+                User.email == normalise_email(therapist_email),
+                User.clinic_id == clinic.id,
+                User.role.in_((Role.THERAPIST, Role.ADMIN)),
+            )
+        )
+        if therapist is None:
+            errors["therapist_email"] = "No therapist of your clinic has this email."
+        return therapist
+    if by is None or by.clinic_id != clinic.id or not by.is_clinician:
+        errors["therapist_email"] = "Choose a therapist of this clinic."
+        return None
+    return by
