@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import socket
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,16 +27,28 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.alerts.models import Alert
 from app.auth.models import Clinic, User
 from app.auth.services import create_user
 from app.db import utcnow
-from app.enums import Role
+from app.enums import (
+    AlertKind,
+    AlertStatus,
+    CheckInKind,
+    ItemStatus,
+    Light,
+    RedFlagLevel,
+    Role,
+    Severity,
+)
 from app.extensions import db
 from app.patient.enrolment import NewPatient, invite_patient
-from app.patient.models import Patient
+from app.patient.models import CheckIn, Patient, Session, SessionExercise
+from app.patient.sessions import ExerciseResult, SessionReport
 from app.programs.content import BUILTIN_TEMPLATE, load_builtin_content
 from app.programs.models import Program
 from app.programs.services import Assignment, assign_program
+from app.timeutil import at_local
 
 PASSWORD = "correct horse battery"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -279,6 +292,189 @@ def make_patient(
         return PatientBundle(patient, patient.user, therapist, program, token)
 
     return make
+
+
+def session_report(
+    program: Program,
+    *,
+    completed_at: datetime,
+    pain_before: int = 3,
+    pain_after: int | None = 3,
+    statuses: Sequence[str] | None = None,
+    pain_during: int | None = None,
+    client_id: str | None = None,
+    **fields: object,
+) -> SessionReport:
+    """A session report for `program`: every item done (or the given statuses), 25 min long."""
+    items = list(program.items)
+    statuses = list(statuses) if statuses is not None else ["done"] * len(items)
+    values: dict = {
+        "id": client_id or str(uuid.uuid4()),
+        "program_id": program.id,
+        "completed_at": completed_at,
+        "started_at": completed_at - timedelta(minutes=25),
+        "pain_before": pain_before,
+        "pain_after": pain_after,
+        "exercises": tuple(
+            ExerciseResult(item.id, status, pain_during=pain_during)
+            for item, status in zip(items, statuses, strict=False)
+        ),
+    }
+    values.update(fields)
+    return SessionReport(**values)
+
+
+def insert_history(bundle: PatientBundle, days: Iterable[int], pain: int) -> None:
+    """Store sessions (every item done) and morning check-ins directly, without evaluating.
+
+    A cheap long history: day k is program day k + 1, a session at 18:00 and a check-in at 08:00.
+    """
+    program = bundle.program
+    assert program is not None
+    start = program.start_date
+    tz = bundle.patient.timezone
+    items = list(program.items)
+    rows: list = []
+    for k in days:
+        day = start + timedelta(days=k)
+        done = at_local(day, 18, 0, tz)
+        session = Session(
+            patient_id=bundle.patient.id,
+            program_id=program.id,
+            client_id=str(uuid.uuid4()),
+            started_at=done - timedelta(minutes=25),
+            completed_at=done,
+            local_date=day,
+            stage=program.stage,
+            pain_before=pain,
+            pain_after=pain,
+            peak_pain=pain,
+            prescribed_items=len(items),
+            completed_items=len(items),
+            completed=True,
+            light=Light.GREEN,
+            light_provisional=False,
+            payload_hash="0" * 64,
+            created_at=done,
+        )
+        session.exercises = [
+            SessionExercise(
+                program_item_id=item.id,
+                exercise_id=item.exercise_id,
+                position=position,
+                status=ItemStatus.DONE,
+            )
+            for position, item in enumerate(items, start=1)
+        ]
+        rows.append(session)
+        morning = at_local(day, 8, 0, tz)
+        rows.append(
+            CheckIn(
+                patient_id=bundle.patient.id,
+                client_id=str(uuid.uuid4()),
+                kind=CheckInKind.MORNING,
+                recorded_at=morning,
+                local_date=day,
+                morning_pain=pain,
+                red_flag_level=RedFlagLevel.NONE,
+                payload_hash="0" * 64,
+                created_at=morning,
+            )
+        )
+    db.session.add_all(rows)
+    db.session.commit()
+
+
+# CLINICAL §5 table: each kind's severity, so a test alert looks like one the rules raise.
+KIND_SEVERITY = {
+    AlertKind.RED_FLAG_EMERGENCY: Severity.URGENT,
+    AlertKind.RED_FLAG_URGENT: Severity.HIGH,
+    AlertKind.RED_FLAG_PROMPT: Severity.MEDIUM,
+    AlertKind.FLARE: Severity.HIGH,
+    AlertKind.WORSENING: Severity.HIGH,
+    AlertKind.PERSISTENT_PAIN: Severity.MEDIUM,
+    AlertKind.NON_RESPONSE_6W: Severity.HIGH,
+    AlertKind.LOW_ADHERENCE: Severity.LOW,
+    AlertKind.READY_TO_PROGRESS: Severity.INFO,
+}
+
+
+@pytest.fixture
+def make_alert() -> Callable[..., Alert]:
+    """Store an alert as the engine would, without running the rules."""
+
+    def make(
+        bundle: PatientBundle,
+        kind: AlertKind,
+        severity: Severity | None = None,
+        *,
+        status: AlertStatus = AlertStatus.OPEN,
+        snoozed_until: date | None = None,
+        reason: str | None = None,
+        evidence: dict | None = None,
+        session_ids: list[int] | None = None,
+        created_at: datetime | None = None,
+        age: timedelta = timedelta(hours=1),
+    ) -> Alert:
+        when = created_at or utcnow() - age
+        closed = status in (AlertStatus.RESOLVED, AlertStatus.SUPERSEDED)
+        alert = Alert(
+            patient_id=bundle.patient.id,
+            clinic_id=bundle.patient.clinic_id,
+            kind=kind,
+            severity=severity or KIND_SEVERITY[kind],
+            status=status,
+            rule_id=f"CLINICAL-5/{kind.value}",
+            rule_version="2026.1/2026.1",
+            reason=reason or f"{kind.value} made by the test.",
+            evidence=evidence or {},
+            session_ids=session_ids or [],
+            dedup_key=f"{bundle.patient.id}:{kind.value}",
+            snoozed_until=snoozed_until,
+            created_at=when,
+            updated_at=when,
+            resolved_at=when if closed else None,
+        )
+        db.session.add(alert)
+        db.session.commit()
+        return alert
+
+    return make
+
+
+# ---------------------------------------------------------------------------- mail
+
+
+class Inbox:
+    """What a local SMTP server (aiosmtpd) received."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append(envelope)
+        return "250 OK"
+
+    def to(self, address: str) -> list[str]:
+        """Return the texts of the messages sent to `address`."""
+        return [m.content.decode() for m in self.messages if address in m.rcpt_tos]
+
+
+@pytest.fixture
+def smtp(app: Flask) -> Iterator[Inbox]:
+    """Point the app's mail at a local SMTP server for the test."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    yield inbox
+    app.config.update(MAIL_SERVER=None)
+    controller.stop()
 
 
 # ---------------------------------------------------------------------------- logins

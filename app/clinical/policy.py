@@ -70,7 +70,7 @@ class Policy:
         "improve_points": (Fraction(0), Fraction(10)),
         "improve_fraction": (Fraction(0), Fraction(1)),
         "improve_floor_points": (Fraction(0), Fraction(10)),
-        "worsen_points": (Fraction(0), Fraction(10)),
+        "worsen_points": (Fraction(1), Fraction(10)),
         "baseline_days": (1, 28),
         "baseline_max_days": (1, 28),
         "min_readings": (1, 21),
@@ -148,8 +148,6 @@ class Policy:
                 )
         if self.improve_fraction == 0 and self.improve_points == 0:
             raise ValueError("policy 'improve_points' and 'improve_fraction' cannot both be 0")
-        if self.worsen_points == 0:
-            raise ValueError("policy 'worsen_points' must be above 0")
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:

@@ -60,3 +60,10 @@ ACCESS.update(
         "api.api_resolve": CLINICIANS,
     }
 )
+
+ACCESS.update(
+    {
+        "api.api_clinic_policy": CLINICIANS,
+        "api.api_update_clinic_policy": {"admin"},
+    }
+)

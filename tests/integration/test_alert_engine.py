@@ -26,18 +26,18 @@ from app.enums import (
     AlertKind,
     AlertStatus,
     CheckInKind,
-    Light,
     ProgramStatus,
     RedFlagLevel,
     Severity,
 )
 from app.extensions import db
 from app.patient.check_ins import CheckInReport, record_check_in
-from app.patient.models import CheckIn, RedFlagAnswer, Session
-from app.patient.sessions import ExerciseResult, SessionReport, log_session
+from app.patient.models import CheckIn, RedFlagAnswer
+from app.patient.sessions import SessionReport, log_session
 from app.programs.models import Program
 from app.timeutil import at_local, local_date
-from tests.conftest import PatientBundle
+from tests.conftest import PatientBundle, insert_history
+from tests.conftest import session_report as make_session_report
 
 # Friday 20 February 2026, 19:00 in London (UTC in winter): after the day's 18:00 session.
 NOW = datetime(2026, 2, 20, 19, 0, tzinfo=UTC)
@@ -56,16 +56,12 @@ def now() -> datetime:
 
 def session_report(bundle: PatientBundle, day: date, pain: int) -> SessionReport:
     """A full-adherence session (every item done) with resting pain `pain`, at 18:00 local."""
-    program = bundle.program
-    done = at_local(day, 18, 0, bundle.patient.timezone)
-    return SessionReport(
-        id=str(uuid.uuid5(IDS, f"{bundle.patient.id}:{day}:session")),
-        program_id=program.id,
-        started_at=done - timedelta(minutes=25),
-        completed_at=done,
+    return make_session_report(
+        bundle.program,
+        completed_at=at_local(day, 18, 0, bundle.patient.timezone),
         pain_before=pain,
         pain_after=pain,
-        exercises=tuple(ExerciseResult(item.id, "done") for item in program.items),
+        client_id=str(uuid.uuid5(IDS, f"{bundle.patient.id}:{day}:session")),
     )
 
 
@@ -389,6 +385,7 @@ def test_a_cleared_alert_is_refreshed_when_its_condition_comes_back(patient_for)
 
 def test_a_snoozed_alert_is_open_again_on_evaluation_once_its_date_has_come(
     make_patient,
+    make_alert,
 ):
     # In Auckland it is already Saturday morning when it is Friday 19:00 in UTC.
     bundle = make_patient(timezone="Pacific/Auckland", start_days_ago=3, sessions_per_week=7)
@@ -400,7 +397,14 @@ def test_a_snoozed_alert_is_open_again_on_evaluation_once_its_date_has_come(
         AlertKind.LOW_ADHERENCE: today + timedelta(days=1),
     }
     for kind, day in until.items():
-        db.session.add(make_alert(bundle, kind, status=AlertStatus.SNOOZED, snoozed_until=day))
+        make_alert(
+            bundle,
+            kind,
+            Severity.HIGH,
+            status=AlertStatus.SNOOZED,
+            snoozed_until=day,
+            created_at=NOW - timedelta(days=5),
+        )
     db.session.commit()
 
     evaluate_patients([bundle.patient.id], NOW)
@@ -414,80 +418,7 @@ def test_a_snoozed_alert_is_open_again_on_evaluation_once_its_date_has_come(
     }
 
 
-def make_alert(
-    bundle: PatientBundle,
-    kind: AlertKind,
-    *,
-    status: AlertStatus = AlertStatus.OPEN,
-    severity: Severity = Severity.HIGH,
-    snoozed_until: date | None = None,
-) -> Alert:
-    return Alert(
-        patient_id=bundle.patient.id,
-        clinic_id=bundle.patient.clinic_id,
-        kind=kind,
-        severity=severity,
-        status=status,
-        rule_id=f"CLINICAL-5/{kind.value}",
-        rule_version="2026.1/2026.1",
-        reason="Made by the test.",
-        evidence={},
-        dedup_key=f"{bundle.patient.id}:{kind.value}",
-        snoozed_until=snoozed_until,
-        created_at=NOW - timedelta(days=5),
-        updated_at=NOW - timedelta(days=5),
-    )
-
-
 # ---------------------------------------------------------------------------- concurrency
-
-
-def insert_history(bundle: PatientBundle, days: Iterable[int], pain: int) -> None:
-    """Store sessions and morning check-ins directly (no evaluation): a cheap long history."""
-    program = bundle.program
-    start = program.start_date
-    tz = bundle.patient.timezone
-    rows: list = []
-    for k in days:
-        day = start + timedelta(days=k)
-        done = at_local(day, 18, 0, tz)
-        rows.append(
-            Session(
-                patient_id=bundle.patient.id,
-                program_id=program.id,
-                client_id=str(uuid.uuid4()),
-                started_at=done - timedelta(minutes=25),
-                completed_at=done,
-                local_date=day,
-                stage=program.stage,
-                pain_before=pain,
-                pain_after=pain,
-                peak_pain=pain,
-                prescribed_items=5,
-                completed_items=5,
-                completed=True,
-                light=Light.GREEN,
-                light_provisional=False,
-                payload_hash="0" * 64,
-                created_at=done,
-            )
-        )
-        morning = at_local(day, 8, 0, tz)
-        rows.append(
-            CheckIn(
-                patient_id=bundle.patient.id,
-                client_id=str(uuid.uuid4()),
-                kind=CheckInKind.MORNING,
-                recorded_at=morning,
-                local_date=day,
-                morning_pain=pain,
-                red_flag_level=RedFlagLevel.NONE,
-                payload_hash="0" * 64,
-                created_at=morning,
-            )
-        )
-    db.session.add_all(rows)
-    db.session.commit()
 
 
 def insert_red_flag(bundle: PatientBundle, when: datetime, question: str, level) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -30,41 +30,6 @@ from tests.conftest import PatientBundle
 
 # Far from UTC, so "today" for the patient is another date than in UTC most of the day.
 KIRITIMATI = "Pacific/Kiritimati"  # UTC+14
-
-
-def make_alert(
-    bundle: PatientBundle,
-    kind: AlertKind,
-    severity: Severity,
-    *,
-    status: AlertStatus = AlertStatus.OPEN,
-    snoozed_until: date | None = None,
-    reason: str | None = None,
-    evidence: dict | None = None,
-    session_ids: list[int] | None = None,
-    age: timedelta = timedelta(hours=1),
-) -> Alert:
-    when = utcnow() - age
-    alert = Alert(
-        patient_id=bundle.patient.id,
-        clinic_id=bundle.patient.clinic_id,
-        kind=kind,
-        severity=severity,
-        status=status,
-        rule_id=f"CLINICAL-5/{kind.value}",
-        rule_version="2026.1/2026.1",
-        reason=reason or f"{kind.value} made by the test.",
-        evidence=evidence or {},
-        session_ids=session_ids or [],
-        dedup_key=f"{bundle.patient.id}:{kind.value}",
-        snoozed_until=snoozed_until,
-        created_at=when,
-        updated_at=when,
-        resolved_at=when if status is AlertStatus.RESOLVED else None,
-    )
-    db.session.add(alert)
-    db.session.commit()
-    return alert
 
 
 def reload(alert: Alert) -> Alert:
@@ -106,7 +71,7 @@ def bundle(make_patient, therapist) -> PatientBundle:
 
 
 @pytest.fixture
-def alert(bundle) -> Alert:
+def alert(bundle, make_alert) -> Alert:
     return make_alert(bundle, AlertKind.PERSISTENT_PAIN, Severity.MEDIUM)
 
 
@@ -124,7 +89,7 @@ def flashes(html: str) -> list[str]:
 
 
 def test_the_inbox_lists_open_alerts_most_serious_first_and_snoozed_ones_apart(
-    as_therapist, make_patient, therapist, bundle
+    as_therapist, make_patient, therapist, bundle, make_alert
 ):
     other = make_patient(therapist=therapist)
     low = make_alert(bundle, AlertKind.LOW_ADHERENCE, Severity.LOW, age=timedelta(minutes=1))
@@ -157,7 +122,7 @@ def test_the_inbox_lists_open_alerts_most_serious_first_and_snoozed_ones_apart(
     assert low.reason in html
 
 
-def test_the_inbox_can_show_resolved_alerts(as_therapist, bundle):
+def test_the_inbox_can_show_resolved_alerts(as_therapist, bundle, make_alert):
     resolved = make_alert(bundle, AlertKind.FLARE, Severity.HIGH, status=AlertStatus.RESOLVED)
     open_one = make_alert(bundle, AlertKind.WORSENING, Severity.HIGH)
 
@@ -176,7 +141,7 @@ def timezone_on_another_date(now: datetime) -> str:
 
 
 def test_the_inbox_splits_snoozed_alerts_by_the_patients_calendar(
-    as_therapist, make_patient, therapist
+    as_therapist, make_patient, therapist, make_alert
 ):
     now = utcnow()
     timezone = timezone_on_another_date(now)
@@ -205,7 +170,7 @@ def test_the_inbox_splits_snoozed_alerts_by_the_patients_calendar(
 
 
 def test_the_detail_page_shows_the_reason_the_numbers_and_links_to_the_sessions(
-    as_therapist, bundle
+    as_therapist, bundle, make_alert
 ):
     now = utcnow()
     first = log_day(bundle, now - timedelta(days=1), 6)
@@ -295,7 +260,9 @@ def test_acknowledging_twice_says_so_and_changes_nothing(as_therapist, alert):
         ("resolve", {"action": "regressed"}),
     ],
 )
-def test_an_action_on_a_resolved_alert_is_refused_with_a_message(as_therapist, bundle, path, data):
+def test_an_action_on_a_resolved_alert_is_refused_with_a_message(
+    as_therapist, bundle, path, data, make_alert
+):
     closed = make_alert(bundle, AlertKind.FLARE, Severity.HIGH, status=AlertStatus.RESOLVED)
 
     response = as_therapist.post(f"/alerts/{closed.id}/{path}", data=data, follow_redirects=True)
@@ -461,7 +428,7 @@ def test_referring_creates_a_referral_with_a_full_summary_and_a_printable_page(
 
 
 @pytest.fixture
-def referred(bundle) -> tuple[Alert, Referral]:
+def referred(bundle, make_alert) -> tuple[Alert, Referral]:
     """A resolved alert with its referral, made through the service."""
     resolved = make_alert(bundle, AlertKind.NON_RESPONSE_6W, Severity.HIGH)
     resolve_alert(

@@ -36,38 +36,6 @@ FIELDS = {
 TIMEZONE = "America/Los_Angeles"
 
 
-def make_alert(
-    bundle: PatientBundle,
-    kind: AlertKind,
-    severity: Severity,
-    *,
-    status: AlertStatus = AlertStatus.OPEN,
-    snoozed_until: date | None = None,
-    age: timedelta = timedelta(hours=1),
-) -> Alert:
-    when = utcnow() - age
-    alert = Alert(
-        patient_id=bundle.patient.id,
-        clinic_id=bundle.patient.clinic_id,
-        kind=kind,
-        severity=severity,
-        status=status,
-        rule_id=f"CLINICAL-5/{kind.value}",
-        rule_version="2026.1/2026.1",
-        reason=f"{kind.value} made by the test.",
-        evidence={"baseline": "6", "current": "6", "program_day": 25},
-        session_ids=[],
-        dedup_key=f"{bundle.patient.id}:{kind.value}",
-        snoozed_until=snoozed_until,
-        created_at=when,
-        updated_at=when,
-        resolved_at=when if status in (AlertStatus.RESOLVED, AlertStatus.SUPERSEDED) else None,
-    )
-    db.session.add(alert)
-    db.session.commit()
-    return alert
-
-
 def reload(alert: Alert) -> Alert:
     db.session.expire_all()
     return db.session.get(Alert, alert.id)
@@ -97,7 +65,7 @@ def bundle(make_patient, therapist) -> PatientBundle:
 
 
 @pytest.fixture
-def alert(bundle) -> Alert:
+def alert(bundle, make_alert) -> Alert:
     return make_alert(bundle, AlertKind.PERSISTENT_PAIN, Severity.MEDIUM)
 
 
@@ -108,11 +76,16 @@ def api(client, login, therapist):
 
 
 @pytest.fixture
-def caseload(make_patient, therapist, bundle) -> dict[str, Alert]:
+def caseload(make_patient, therapist, bundle, make_alert) -> dict[str, Alert]:
     """Alerts in every status over two patients of the therapist."""
     other = make_patient(therapist=therapist)
     return {
-        "urgent": make_alert(bundle, AlertKind.RED_FLAG_EMERGENCY, Severity.URGENT),
+        "urgent": make_alert(
+            bundle,
+            AlertKind.RED_FLAG_EMERGENCY,
+            Severity.URGENT,
+            evidence={"baseline": "6", "current": "6", "program_day": 25},
+        ),
         "high": make_alert(other, AlertKind.FLARE, Severity.HIGH, status=AlertStatus.ACKNOWLEDGED),
         "medium": make_alert(bundle, AlertKind.PERSISTENT_PAIN, Severity.MEDIUM),
         "low": make_alert(
@@ -280,7 +253,9 @@ def test_resolving_twice_is_409(api, alert):
     [("acknowledge", {}), ("snooze", {"days": 2}), ("resolve", {"action": "regressed"})],
 )
 @pytest.mark.parametrize("status", [AlertStatus.RESOLVED, AlertStatus.SUPERSEDED])
-def test_any_action_on_a_closed_alert_is_409_and_changes_nothing(api, bundle, path, body, status):
+def test_any_action_on_a_closed_alert_is_409_and_changes_nothing(
+    api, bundle, path, body, status, make_alert
+):
     closed = make_alert(bundle, AlertKind.FLARE, Severity.HIGH, status=status)
 
     assert_problem(api.post(f"/api/v1/alerts/{closed.id}/{path}", json=body), 409)

@@ -13,7 +13,6 @@ tier under test.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -21,15 +20,14 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.alerts.models import Alert
 from app.auth.models import User
 from app.caseload.models import PatientSummary
 from app.enums import AlertKind, AlertStatus, Role, Severity
 from app.extensions import db
 from app.patient.models import Patient
-from app.patient.sessions import ExerciseResult, SessionReport, log_session
+from app.patient.sessions import log_session
 from app.programs.content import BUILTIN_TEMPLATE
-from tests.conftest import PatientBundle
+from tests.conftest import PatientBundle, session_report
 
 SEVERITY_KIND = {
     Severity.URGENT: AlertKind.RED_FLAG_EMERGENCY,
@@ -77,32 +75,6 @@ def patient_of(make_patient, therapist) -> Callable[..., PatientBundle]:  # type
     return make
 
 
-def add_alert(
-    bundle: PatientBundle,
-    severity: Severity,
-    *,
-    status: AlertStatus = AlertStatus.OPEN,
-    snoozed_until=None,  # type: ignore[no-untyped-def]
-) -> Alert:
-    kind = SEVERITY_KIND[severity]
-    alert = Alert(
-        patient_id=bundle.patient.id,
-        clinic_id=bundle.patient.clinic_id,
-        kind=kind,
-        severity=severity,
-        status=status,
-        rule_id=kind.value.lower(),
-        rule_version="test",
-        reason=f"{severity.value} alert made by the test",
-        evidence={"made_by": "test"},
-        dedup_key=f"{kind.value}:{bundle.patient.id}",
-        snoozed_until=snoozed_until,
-    )
-    db.session.add(alert)
-    db.session.commit()
-    return alert
-
-
 def set_summary(bundle: PatientBundle, **values: object) -> None:
     """Overwrite a summary row; ``adherence`` is given as a ratio and stored as counts."""
     if "adherence" in values:
@@ -134,15 +106,7 @@ def log_a_session(bundle: PatientBundle, at: datetime, now: datetime, pain: int 
     assert program is not None
     log_session(
         bundle.patient,
-        SessionReport(
-            id=str(uuid.uuid4()),
-            program_id=program.id,
-            completed_at=at,
-            started_at=at - timedelta(minutes=20),
-            pain_before=pain,
-            pain_after=pain,
-            exercises=tuple(ExerciseResult(item.id, "done") for item in program.items),
-        ),
+        session_report(program, completed_at=at, pain_before=pain, pain_after=pain),
         now=now,
     )
     db.session.commit()
@@ -164,13 +128,14 @@ def page_names(client, query: str = "") -> list[str]:  # type: ignore[no-untyped
 
 
 def test_the_caseload_costs_the_same_queries_with_5_and_with_50_patients(
-    therapist_client, patient_of, count_queries
+    therapist_client, patient_of, count_queries, make_alert
 ):
     def add_patients(start: int, stop: int) -> None:
         for n in range(start, stop):
             bundle = patient_of(f"Patient {n:02d}", stage=1 + n % 4)
             if n % 3 == 0:
-                add_alert(bundle, Severity.URGENT if n % 2 else Severity.MEDIUM)
+                severity = Severity.URGENT if n % 2 else Severity.MEDIUM
+                make_alert(bundle, SEVERITY_KIND[severity], severity)
 
     def measure(path: str) -> int:
         therapist_client.get(path)  # warm-up: login session touch, caches
@@ -194,10 +159,12 @@ def test_the_caseload_costs_the_same_queries_with_5_and_with_50_patients(
 # ---------------------------------------------------------------------------- order
 
 
-def test_a_patient_with_an_open_urgent_alert_comes_above_a_quiet_one(therapist_client, patient_of):
+def test_a_patient_with_an_open_urgent_alert_comes_above_a_quiet_one(
+    therapist_client, patient_of, make_alert
+):
     patient_of("Aaron Quiet")
     urgent = patient_of("Zed Urgent")
-    add_alert(urgent, Severity.URGENT)
+    make_alert(urgent, SEVERITY_KIND[Severity.URGENT], Severity.URGENT)
 
     assert api_names(therapist_client) == ["Zed Urgent", "Aaron Quiet"]
     assert page_names(therapist_client) == ["Zed Urgent", "Aaron Quiet"]
@@ -222,15 +189,17 @@ def test_worsened_pain_comes_before_the_lowest_adherence_and_adherence_before_th
     assert page_names(therapist_client) == expected
 
 
-def test_alert_severity_ranks_first_then_worsened_then_adherence(therapist_client, patient_of):
+def test_alert_severity_ranks_first_then_worsened_then_adherence(
+    therapist_client, patient_of, make_alert
+):
     high = patient_of("Hal High")
     urgent = patient_of("Uma Urgent")
     low_alert = patient_of("Lou Low")
     worse = patient_of("Wes Worse")
     quiet = patient_of("Abby Quiet")
-    add_alert(high, Severity.HIGH)
-    add_alert(urgent, Severity.URGENT)
-    add_alert(low_alert, Severity.LOW)
+    make_alert(high, SEVERITY_KIND[Severity.HIGH], Severity.HIGH)
+    make_alert(urgent, SEVERITY_KIND[Severity.URGENT], Severity.URGENT)
+    make_alert(low_alert, SEVERITY_KIND[Severity.LOW], Severity.LOW)
     set_summary(worse, pain_status="WORSENED", adherence=Decimal("1"))
     set_summary(quiet, adherence=Decimal("0"))
 
@@ -243,21 +212,33 @@ def test_alert_severity_ranks_first_then_worsened_then_adherence(therapist_clien
     ]
 
 
-def test_a_snoozed_alert_does_not_lift_a_patient_until_its_date(therapist_client, patient_of, now):
+def test_a_snoozed_alert_does_not_lift_a_patient_until_its_date(
+    therapist_client, patient_of, now, make_alert
+):
     patient_of("Adam Quiet")
     snoozed = patient_of("Zoe Snoozed")
-    add_alert(
+    make_alert(
         snoozed,
+        SEVERITY_KIND[Severity.URGENT],
         Severity.URGENT,
         status=AlertStatus.SNOOZED,
         snoozed_until=now.date() + timedelta(days=3),
     )
     due = patient_of("Yan Snooze Over")
-    add_alert(
-        due, Severity.HIGH, status=AlertStatus.SNOOZED, snoozed_until=now.date() - timedelta(1)
+    make_alert(
+        due,
+        SEVERITY_KIND[Severity.HIGH],
+        Severity.HIGH,
+        status=AlertStatus.SNOOZED,
+        snoozed_until=now.date() - timedelta(1),
     )
     acknowledged = patient_of("Xena Acknowledged")
-    add_alert(acknowledged, Severity.MEDIUM, status=AlertStatus.ACKNOWLEDGED)
+    make_alert(
+        acknowledged,
+        SEVERITY_KIND[Severity.MEDIUM],
+        Severity.MEDIUM,
+        status=AlertStatus.ACKNOWLEDGED,
+    )
 
     answer = therapist_client.get("/api/v1/caseload").get_json()["patients"]
 
@@ -272,10 +253,12 @@ def test_a_snoozed_alert_does_not_lift_a_patient_until_its_date(therapist_client
     assert "Zoe Snoozed" not in page_names(therapist_client, "?show=attention")
 
 
-def test_resolved_and_superseded_alerts_neither_count_nor_lift(therapist_client, patient_of):
+def test_resolved_and_superseded_alerts_neither_count_nor_lift(
+    therapist_client, patient_of, make_alert
+):
     patient_of("Adam Quiet")
     done = patient_of("Zack Resolved")
-    add_alert(done, Severity.URGENT, status=AlertStatus.RESOLVED)
+    make_alert(done, SEVERITY_KIND[Severity.URGENT], Severity.URGENT, status=AlertStatus.RESOLVED)
 
     answer = therapist_client.get("/api/v1/caseload").get_json()["patients"]
 
@@ -287,11 +270,11 @@ def test_resolved_and_superseded_alerts_neither_count_nor_lift(therapist_client,
 
 
 def test_needs_attention_shows_urgent_high_medium_alerts_and_worsened_pain_only(
-    therapist_client, patient_of
+    therapist_client, patient_of, make_alert
 ):
-    add_alert(patient_of("Una Urgent"), Severity.URGENT)
-    add_alert(patient_of("Meg Medium"), Severity.MEDIUM)
-    add_alert(patient_of("Lou Low"), Severity.LOW)
+    make_alert(patient_of("Una Urgent"), SEVERITY_KIND[Severity.URGENT], Severity.URGENT)
+    make_alert(patient_of("Meg Medium"), SEVERITY_KIND[Severity.MEDIUM], Severity.MEDIUM)
+    make_alert(patient_of("Lou Low"), SEVERITY_KIND[Severity.LOW], Severity.LOW)
     set_summary(patient_of("Wes Worse"), pain_status="WORSENED")
     patient_of("Quinn Quiet")
 
@@ -360,11 +343,11 @@ def test_a_therapist_sees_only_their_own_patients_and_the_admin_the_whole_clinic
 # ---------------------------------------------------------------------------- API shape
 
 
-def test_the_api_answers_exactly_the_design_fields(therapist_client, patient_of, now):
+def test_the_api_answers_exactly_the_design_fields(therapist_client, patient_of, now, make_alert):
     bundle = patient_of("Ada Lovelace", start_days_ago=10)
     log_a_session(bundle, now - timedelta(hours=3), now, pain=4)
-    add_alert(bundle, Severity.HIGH)
-    add_alert(patient_of("Bob Brand New", stage=None), Severity.INFO)
+    make_alert(bundle, SEVERITY_KIND[Severity.HIGH], Severity.HIGH)
+    make_alert(patient_of("Bob Brand New", stage=None), SEVERITY_KIND[Severity.INFO], Severity.INFO)
 
     response = therapist_client.get("/api/v1/caseload")
 

@@ -1,11 +1,9 @@
 """Per-clinic thresholds (audited, versioned on alerts) and alert emails without health data."""
 
-import socket
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from app.admin.models import AuditEvent
 from app.admin.policy import update_policy
@@ -86,29 +84,6 @@ def test_alerts_record_the_clinic_policy_version(make_patient, now):
     alert = db.session.scalar(sa.select(Alert).where(Alert.patient_id == bundle.patient.id))
     assert alert.kind is AlertKind.RED_FLAG_PROMPT
     assert alert.rule_version.endswith("+c1")
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(app):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    yield inbox
-    app.config.update(MAIL_SERVER=None)
-    controller.stop()
 
 
 def test_an_emergency_red_flag_emails_the_therapist_at_once_without_health_details(

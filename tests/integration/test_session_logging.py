@@ -25,6 +25,7 @@ from app.programs.content import BUILTIN_TEMPLATE
 from app.programs.models import Program
 from app.programs.services import Assignment, assign_program, change_stage
 from tests.conftest import PatientBundle
+from tests.conftest import session_report as make_session_report
 
 START = date(2026, 3, 2)  # a Monday: program day 1
 ASSIGNED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -77,19 +78,16 @@ def report(
     pain_during: int | None = None,
     **fields: object,
 ) -> SessionReport:
-    values: dict = {
-        "id": str(uuid.uuid4()),
-        "program_id": program.id,
-        "completed_at": DONE_AT,
-        "pain_before": 3,
-        "pain_after": 3,
-        "effort": 4,
-        "exercises": results(program, statuses, pain_during),
-    }
-    values.update(fields)
-    if "started_at" not in fields:
-        values["started_at"] = values["completed_at"] - timedelta(minutes=25)
-    return SessionReport(**values)
+    """A session at DONE_AT with effort 4, unless the test says otherwise."""
+    completed_at = fields.pop("completed_at", DONE_AT)
+    fields.setdefault("effort", 4)
+    return make_session_report(
+        program,
+        completed_at=completed_at,  # type: ignore[arg-type]
+        statuses=statuses,
+        pain_during=pain_during,
+        **fields,
+    )
 
 
 # ---------------------------------------------------------------------------- storing
@@ -545,3 +543,27 @@ def test_logging_a_session_costs_the_same_number_of_queries_whatever_the_history
     late = log_one(datetime(2026, 3, 4, 11, 0, tzinfo=UTC))
 
     assert late == early
+
+
+@pytest.mark.parametrize(
+    ("ahead", "accepted"),
+    [
+        pytest.param(timedelta(minutes=15), True, id="15-min-ahead-accepted"),
+        pytest.param(timedelta(minutes=15, seconds=1), False, id="15-min-1-s-ahead-refused"),
+        pytest.param(timedelta(minutes=16), False, id="16-min-ahead-refused"),
+    ],
+)
+def test_phone_clocks_may_run_up_to_15_minutes_ahead(bundle, ahead, accepted):
+    session = report(bundle.program, completed_at=NOW + ahead)
+    check_in = CheckInReport(id=str(uuid.uuid4()), recorded_at=NOW + ahead, morning_pain=3)
+
+    if accepted:
+        assert log_session(bundle.patient, session, now=NOW).created
+        assert record_check_in(bundle.patient, check_in, now=NOW).created
+    else:
+        with pytest.raises(ValidationFailed) as refused:
+            log_session(bundle.patient, session, now=NOW)
+        assert set(refused.value.errors) == {"completed_at"}
+        with pytest.raises(ValidationFailed) as refused:
+            record_check_in(bundle.patient, check_in, now=NOW)
+        assert set(refused.value.errors) == {"recorded_at"}
