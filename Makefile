@@ -52,6 +52,7 @@ screenshots: $(VENV)/.test-deps
 # Benchmarks (not part of the test suite); results go to bench/RESULTS.md.
 bench: $(VENV)/.test-deps
 	$(BIN)/python bench/caseload.py
+	$(BIN)/python bench/patient_page.py
 	$(BIN)/python bench/sweep.py
 
 # Lighthouse (mobile) on the patient pages; needs Node.js and npm (not part of `make test`).

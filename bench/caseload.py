@@ -19,28 +19,16 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import create_app  # noqa: E402
 from app.alerts.engine import sweep  # noqa: E402
 from app.db import sqlite_immediate, utcnow  # noqa: E402
 from app.extensions import db  # noqa: E402
-from bench.synth import PASSWORD, build_clinic  # noqa: E402
+from bench.synth import PASSWORD, bench_app, build_clinic  # noqa: E402
 
 
 def measure(database_url: str, patients: int, days: int, runs: int) -> dict:
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "RATELIMIT_ENABLED": False,
-            "WTF_CSRF_ENABLED": False,
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_KIB": 1024,
-        }
-    )
+    app = bench_app(database_url)
     now = utcnow()
     with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
         started = time.perf_counter()
         with sqlite_immediate():
             clinic = build_clinic(patients, days, now)

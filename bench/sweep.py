@@ -21,29 +21,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import create_app  # noqa: E402
 from app.alerts.engine import sweep  # noqa: E402
 from app.db import sqlite_immediate, utcnow  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.patient.models import Patient  # noqa: E402
 from app.patient.sessions import ExerciseResult, SessionReport, log_session  # noqa: E402
 from app.programs.models import Program  # noqa: E402
-from bench.synth import build_clinic  # noqa: E402
-
-
-def _app(url: str):  # type: ignore[no-untyped-def]
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024}
-    )
-    with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
-    return app
+from bench.synth import bench_app, build_clinic  # noqa: E402
 
 
 def sweep_benchmark(url: str, patients: int, days: int) -> dict:
-    app = _app(url)
+    app = bench_app(url)
     now = utcnow()
     with app.app_context(), sqlite_immediate():
         started = time.perf_counter()
@@ -78,7 +66,7 @@ def sweep_benchmark(url: str, patients: int, days: int) -> dict:
 
 
 def log_cost_benchmark(url: str, runs: int) -> dict:
-    app = _app(url)
+    app = bench_app(url)
     now = utcnow()
     result: dict = {}
     with app.app_context(), sqlite_immediate():

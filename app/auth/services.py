@@ -326,16 +326,13 @@ def invite_therapist(
         created_by=by,
     )
     token = issue_invitation(user, created_by=by, now=now, email=address)
-    audit.record(
-        "invitation.issue", actor=by, clinic_id=clinic.id, object_type="user", object_id=user.id
-    )
+    _audit_invitation("invitation.issue", user, by, now)
     inviter = f"{by.name} invited you" if by is not None else "You are invited"
     emailed = send_after_commit(
         address,
         "You are invited to Homestretch",
         f"{inviter} to {clinic.name} on Homestretch.\n\n"
-        f"Set your password here: {invitation_url(token)}\n\n"
-        f"The link works once and expires in {current_app.config['INVITATION_HOURS']} hours.",
+        f"Set your password here: {invitation_url(token)}\n\n{link_lifetime()}",
     )
     return InvitedClinician(user, token, emailed)
 
@@ -364,21 +361,12 @@ def reissue_invitation(user: User, *, by: User, now: datetime) -> tuple[str, boo
         .limit(1)
     )
     token = issue_invitation(user, created_by=by, now=now, email=previous)
-    audit.record(
-        "invitation.issue",
-        actor=by,
-        patient=user.patient,
-        clinic_id=user.clinic_id,
-        object_type="user",
-        object_id=user.id,
-        now=now,
-    )
+    _audit_invitation("invitation.issue", user, by, now)
     emailed = bool(previous) and send_after_commit(
         previous,
         "A new link for Homestretch",
         "Here is a new link to set your password in Homestretch; the earlier one no longer "
-        f"works.\n\n{invitation_url(token)}\n\n"
-        f"The link works once and expires in {current_app.config['INVITATION_HOURS']} hours.",
+        f"works.\n\n{invitation_url(token)}\n\n{link_lifetime()}",
     )
     return token, emailed
 
@@ -386,8 +374,12 @@ def reissue_invitation(user: User, *, by: User, now: datetime) -> tuple[str, boo
 def withdraw_invitation(user: User, *, by: User, now: datetime) -> None:
     """Make the user's open invitation links stop working, audited."""
     revoke_invitations(user, now)
+    _audit_invitation("invitation.revoke", user, by, now)
+
+
+def _audit_invitation(action: str, user: User, by: User | None, now: datetime) -> None:
     audit.record(
-        "invitation.revoke",
+        action,
         actor=by,
         patient=user.patient,
         clinic_id=user.clinic_id,
@@ -395,3 +387,8 @@ def withdraw_invitation(user: User, *, by: User, now: datetime) -> None:
         object_id=user.id,
         now=now,
     )
+
+
+def link_lifetime() -> str:
+    """The sentence every invitation email ends with."""
+    return f"The link works once and expires in {current_app.config['INVITATION_HOURS']} hours."

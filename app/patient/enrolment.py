@@ -12,12 +12,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app import audit
 from app.alerts.engine import evaluate_patients
 from app.auth.models import Clinic, User
-from app.auth.services import check_email, create_user, issue_invitation, normalise_email
+from app.auth.services import (
+    check_email,
+    create_user,
+    issue_invitation,
+    link_lifetime,
+    normalise_email,
+)
 from app.clinical import red_flags
 from app.enums import CheckInKind, Role
 from app.errors import ValidationFailed
@@ -133,8 +138,7 @@ def invite_patient(clinic: Clinic, data: NewPatient, *, by: User | None, now: da
         email,
         "Your exercise program is ready",
         "Your therapist has set up your exercises in Homestretch.\n\n"
-        f"Open this link on your phone to start: {invitation_url(token)}\n\n"
-        f"The link works once and expires in {current_app.config['INVITATION_HOURS']} hours.",
+        f"Open this link on your phone to start: {invitation_url(token)}\n\n{link_lifetime()}",
     )
     return Invited(patient, token, emailed)
 

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -98,25 +99,9 @@ def minutes(session: TodaysSession) -> int:
     return max(1, round(sum(step_seconds(step) for step in session.steps) / 60))
 
 
-@dataclass(frozen=True)
-class Dose:
-    """A dosage dict in the attribute shape the ``dose`` filter reads."""
-
-    sets: int
-    reps: int | None
-    reps_per_set: list[int] | None
-    hold_seconds: int | None
-    duration_seconds: int | None
-    distance_m: int | None
-    rest_seconds: int
-    side: Side
-    load: str | None
-    exercise: Exercise
-
-
-def dose_of(dosage: dict[str, Any], exercise: Exercise) -> Dose:
-    """Wrap a dosage dict so templates can pass it to the ``dose`` filter."""
-    return Dose(**{**dosage, "side": Side(dosage["side"])}, exercise=exercise)
+def dose_of(dosage: dict[str, Any], exercise: Exercise) -> SimpleNamespace:
+    """Give a dosage dict the attribute shape the ``dose`` filter reads (item.side, .exercise)."""
+    return SimpleNamespace(**{**dosage, "side": Side(dosage["side"])}, exercise=exercise)
 
 
 # ---------------------------------------------------------------------------- today
