@@ -49,6 +49,10 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_DURATION = timedelta(days=PATIENT_REMEMBER_DAYS)
 
+    # DESIGN §6: bodies over 1 MB are refused (413) before they are read.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+
     WTF_CSRF_TIME_LIMIT = 3600
     WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
 

@@ -85,8 +85,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from app import security, transactions
+    from app import inputs, security, transactions
 
+    inputs.init_app(app)  # before the blueprints: their routes use its bounded converter
     security.init_app(app)
     transactions.init_app(app)
 

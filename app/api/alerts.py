@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from flask import Response
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.alerts.models import Alert
 from app.alerts.queries import AlertFilter, alerts_for, get_alert_or_none
@@ -17,6 +17,7 @@ from app.alerts.services import ReferralData, acknowledge_alert, resolve_alert, 
 from app.api.core import ApiError, api_route, json_response, parse_body, parse_query
 from app.db import utcnow
 from app.enums import AlertAction, AlertKind, Role, Severity
+from app.inputs import QueryId, Text
 
 CLINICIANS = (Role.ADMIN, Role.THERAPIST)
 
@@ -29,7 +30,7 @@ class AlertQuery(Strict):
     status: Literal["open", "resolved", "all"] = Field(
         "open", description="open = open, acknowledged or snoozed"
     )
-    patient_id: int | None = None
+    patient_id: QueryId | None = None
     kind: AlertKind | None = None
     severity: Severity | None = None
 
@@ -63,13 +64,13 @@ class SnoozeIn(Strict):
 
 
 class ReferralIn(Strict):
-    to: Annotated[StrictStr, Field(min_length=1, max_length=200)]
-    reason: Annotated[StrictStr, Field(min_length=1, max_length=2000)]
+    to: Annotated[Text, Field(min_length=1, max_length=200)]
+    reason: Annotated[Text, Field(min_length=1, max_length=2000)]
 
 
 class ResolveIn(Strict):
     action: AlertAction
-    note: Annotated[StrictStr, Field(max_length=2000)] = ""
+    note: Annotated[Text, Field(max_length=2000)] = ""
     referral: ReferralIn | None = None
 
 

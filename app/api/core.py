@@ -13,9 +13,10 @@ import pydantic
 from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 
-from app.api.problems import problem
 from app.enums import Role
 from app.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from app.inputs import json_body
+from app.problems import problem
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -73,13 +74,16 @@ def parse_body(model: type[M]) -> tuple[M, dict[str, Any]]:
     """
     if not request.is_json:
         raise ApiError(415, "Unsupported media type", "Send the body as application/json.")
-    raw = request.get_json(silent=True)
-    if raw is None and request.get_data():
-        raise ApiError(400, "Bad request", "The body is not valid JSON.")
+    try:
+        raw = json_body(request)
+    except ValueError as exc:
+        raise ApiError(400, "Bad request", str(exc)) from None
     if not isinstance(raw, dict):
         raise ApiError(400, "Bad request", "The body must be a JSON object.")
     try:
         return model.model_validate(raw), raw
+    except RecursionError:
+        raise ApiError(400, "Bad request", "The JSON is nested too deeply.") from None
     except pydantic.ValidationError as exc:
         raise ApiError(
             422, "Invalid fields", "Some fields need your attention.", validation_errors(exc)

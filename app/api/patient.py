@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from flask import Response
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from app.api.core import ApiError, api_route, json_response, parse_body
 from app.api.schemas import DosageOut
@@ -17,6 +17,7 @@ from app.clinical import red_flags
 from app.clinical.traffic_light import MESSAGES
 from app.db import utcnow
 from app.enums import CheckInKind, Role
+from app.inputs import Id, Instant, Text
 from app.patient.check_ins import CheckInReport, record_check_in
 from app.patient.models import CheckIn, Patient, Session
 from app.patient.queries import today_view
@@ -43,34 +44,34 @@ class Strict(BaseModel):
 
 
 class ExerciseResultIn(Strict):
-    program_item_id: StrictInt
+    program_item_id: Id
     status: Literal["done", "partial", "skipped"]
     sets_done: Count | None = None
     reps_done: Count | None = None
     hold_seconds: Count | None = None
     pain_during: Pain | None = None
-    skip_reason: Annotated[str, Field(max_length=MAX_SKIP_REASON)] | None = None
+    skip_reason: Annotated[Text, Field(max_length=MAX_SKIP_REASON)] | None = None
 
 
 class SessionIn(Strict):
     """A performed session. Times carry their UTC offset; up to 15 min ahead is accepted."""
 
     id: uuid.UUID = Field(description="The phone's UUID for this session (idempotency key)")
-    program_id: StrictInt
-    started_at: AwareDatetime | None = None
-    completed_at: AwareDatetime
+    program_id: Id
+    started_at: Instant | None = None
+    completed_at: Instant
     pain_before: Pain
     pain_after: Pain | None = None
     effort: Annotated[StrictInt, Field(ge=0, le=10)] | None = None
     exercises: Annotated[list[ExerciseResultIn], Field(min_length=1)]
-    notes: Annotated[str, Field(max_length=MAX_NOTES)] = ""
+    notes: Annotated[Text, Field(max_length=MAX_NOTES)] = ""
 
 
 class CheckInIn(Strict):
     """Next-morning pain, red-flag answers (only those asked) and self-care."""
 
     id: uuid.UUID = Field(description="The phone's UUID for this check-in (idempotency key)")
-    recorded_at: AwareDatetime
+    recorded_at: Instant
     morning_pain: Pain | None = None
     red_flags: dict[RedFlagId, StrictBool] = Field(default_factory=dict)
     self_care: list[SelfCare] = Field(default_factory=list)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from flask import Response
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from app.access import get_patient_or_404, get_program_or_404
 from app.api.core import ApiError, api_route, json_response, parse_body
@@ -18,6 +18,7 @@ from app.caseload.queries import caseload
 from app.db import utcnow
 from app.enums import Role
 from app.extensions import db
+from app.inputs import Text
 from app.links import invitation_url
 from app.patient.enrolment import NewPatient, invite_patient
 from app.programs.models import Program, ProgramItem
@@ -72,13 +73,13 @@ class IntakeRedFlags(Strict):
 
 
 class PatientIn(Strict):
-    name: Annotated[StrictStr, Field(min_length=1, max_length=120)]
-    timezone: StrictStr = Field(description="IANA name, e.g. Europe/London")
-    email: Annotated[StrictStr, Field(max_length=254)] | None = None
+    name: Annotated[Text, Field(min_length=1, max_length=120)]
+    timezone: Text = Field(description="IANA name, e.g. Europe/London")
+    email: Annotated[Text, Field(max_length=254)] | None = None
     intake_pain: Pain | None = None
-    goals: Annotated[StrictStr, Field(max_length=2000)] = ""
+    goals: Annotated[Text, Field(max_length=2000)] = ""
     intake_red_flags: IntakeRedFlags = IntakeRedFlags()
-    therapist_email: StrictStr | None = Field(None, description="Admins only: the therapist")
+    therapist_email: Text | None = Field(None, description="Admins only: the therapist")
 
 
 class PatientCreated(BaseModel):
@@ -87,7 +88,7 @@ class PatientCreated(BaseModel):
 
 
 class ProgramIn(Strict):
-    template: StrictStr = Field(description="Template slug, e.g. low-back-core-stability")
+    template: Text = Field(description="Template slug, e.g. low-back-core-stability")
     stage: Annotated[StrictInt, Field(ge=1, le=4)]
     sessions_per_week: Annotated[StrictInt, Field(ge=1, le=7)] = 5
     weekdays: list[Annotated[StrictInt, Field(ge=0, le=6)]] | None = None
@@ -129,16 +130,16 @@ class DosageIn(Strict):
     distance_m: Annotated[StrictInt, Field(ge=1, le=2000)] | None = None
     rest_seconds: Annotated[StrictInt, Field(ge=0, le=600)] | None = None
     side: Literal["left", "right", "both", "alternating"] | None = None
-    load: Annotated[StrictStr, Field(max_length=80)] | None = None
+    load: Annotated[Text, Field(max_length=80)] | None = None
 
 
 class StageIn(Strict):
     stage: Annotated[StrictInt, Field(ge=1, le=4)]
-    reason: Annotated[StrictStr, Field(min_length=1, max_length=1000)]
+    reason: Annotated[Text, Field(min_length=1, max_length=1000)]
 
 
 class ResumeIn(Strict):
-    reason: Annotated[StrictStr, Field(max_length=1000)] = ""
+    reason: Annotated[Text, Field(max_length=1000)] = ""
 
 
 def item_out(item: ProgramItem) -> ItemOut:

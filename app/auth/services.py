@@ -20,6 +20,7 @@ from app.auth.sessions import revoke_all, token_digest
 from app.enums import Role
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.inputs import has_control
 from app.links import invitation_url
 from app.mail import send_after_commit
 from app.transactions import defer_write
@@ -105,7 +106,13 @@ def authenticate(email: str, password: str, now: datetime) -> User | None:
     time (STACK "passwords"): a dummy hash is verified where there is nothing to verify.
     """
     config = current_app.config
-    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    address = normalise_email(email)
+    # Text with control characters names no account (DESIGN §6): the same answer, no query.
+    user = (
+        None
+        if address is None or has_control(address)
+        else db.session.scalar(sa.select(User).where(User.email == address))
+    )
     if user is None or (user.locked_until is not None and user.locked_until > now):
         verify_password(None, password)
         return None

@@ -22,6 +22,7 @@ from app.db import utcnow
 from app.enums import Role
 from app.extensions import limiter
 from app.forms import save
+from app.inputs import has_control
 
 bp = Blueprint("auth", __name__)
 
@@ -37,8 +38,9 @@ def home_for(user: User) -> str:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Accept only a local path, so a link cannot send people to another site."""
-    if not target:
+    """Accept only a plain local path, so a link cannot send people to another site (nor put
+    a line break into the Location header)."""
+    if not target or has_control(target) or any(c.isspace() for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -162,11 +162,14 @@ class CaseloadFilter:
     stage: int | None = None
     attention: bool = False
     inactive: bool = False
+    matches_nothing: bool = False  # the search held text that can match no name
 
 
 def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -> list[CaseloadRow]:
     """Return the user's patients in priority order, in two queries whatever their number."""
     filters = filters or CaseloadFilter()
+    if filters.matches_nothing:
+        return []
     therapist = aliased(User)
     patient_user = aliased(User)
     query = (

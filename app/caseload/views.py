@@ -25,6 +25,7 @@ from app.caseload.queries import CaseloadFilter, caseload
 from app.caseload.record import patient_record
 from app.db import utcnow
 from app.forms import save
+from app.inputs import query_int, search_text
 from app.links import invitation_url
 from app.patient.enrolment import Invited, NewPatient, invite_patient
 from app.patient.models import Patient
@@ -37,9 +38,11 @@ bp = Blueprint("caseload", __name__)
 @clinician_required
 def index():
     """The caseload: patients who need attention first, with filters and search."""
-    stage = request.args.get("stage", type=int)
+    stage = query_int("stage")
+    search = search_text(request.args.get("q"))
     filters = CaseloadFilter(
-        search=request.args.get("q", "").strip()[:80],
+        search=search or "",
+        matches_nothing=search is None,
         stage=stage if stage in (1, 2, 3, 4) else None,
         attention=request.args.get("show") == "attention",
         inactive=request.args.get("show") == "inactive",

@@ -4,7 +4,7 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.api.problems import problem
+from app.problems import problem
 from app.extensions import db
 
 MESSAGES = {
@@ -15,6 +15,7 @@ MESSAGES = {
     403: ("You cannot open this page", "Your account does not give access to this page."),
     404: ("Page not found", "The page you asked for does not exist or is not yours to see."),
     405: ("That did not work", "This page cannot be used that way."),
+    413: ("That was too large", "What was sent is larger than 1 MB; nothing was saved."),
     429: ("Too many attempts", "Please wait a minute before trying again."),
     500: (
         "Something went wrong on our side",

@@ -24,10 +24,10 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.patient.idempotency import client_id, find_reported, insert_once, iso, payload_hash, replay
 from app.patient.models import CheckIn, Patient, RedFlagAnswer, Session
-from app.patient.sessions import check_time, morning_pain, pain_error
+from app.patient.sessions import CLOCK_SKEW, check_time, morning_pain, pain_error
 from app.programs.queries import current_program
-from app.programs.services import pause_program, suspend_program
-from app.timeutil import local_date
+from app.programs.services import current_episode, pause_program, suspend_program
+from app.timeutil import local_date, local_midnight
 
 SELF_CARE = ("ice", "heat", "medication", "walking", "other")
 
@@ -124,7 +124,27 @@ def _check_check_in(patient: Patient, report: CheckInReport, now: datetime) -> N
     errors: dict[str, str] = {}
     if (message := pain_error(report.morning_pain)) is not None:
         errors["morning_pain"] = message
-    check_time(errors, "recorded_at", report.recorded_at, patient, None, now)
+    # DESIGN §6: nothing from before the patient was enrolled, and no pain reading from before
+    # the episode (it could be back-dated into the baseline window).
+    episode = current_episode(patient)
+    if report.morning_pain is not None and episode is not None:
+        check_time(
+            errors,
+            "recorded_at",
+            report.recorded_at,
+            now,
+            not_before=local_midnight(episode.start_date, patient.timezone),
+            too_early="This time is before your program started.",
+        )
+    else:
+        check_time(
+            errors,
+            "recorded_at",
+            report.recorded_at,
+            now,
+            not_before=patient.created_at - CLOCK_SKEW,
+            too_early="This time is before you joined.",
+        )
     unknown = sorted(set(report.red_flags) - set(red_flags.QUESTION_IDS))
     if unknown:
         errors["red_flags"] = f"Unknown question {', '.join(unknown)}; use RF1 to RF12."

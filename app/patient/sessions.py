@@ -18,6 +18,7 @@ from app.clinical.traffic_light import session_light
 from app.enums import ItemStatus
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.inputs import check_instant
 from app.patient.idempotency import (
     Logged,
     client_id,
@@ -200,9 +201,10 @@ def _check_session(
         errors["effort"] = "Effort is a whole number from 0 (very easy) to 10 (hardest)."
     if len(report.notes or "") > MAX_NOTES:
         errors["notes"] = f"Keep notes under {MAX_NOTES:,} characters."
-    check_time(errors, "completed_at", report.completed_at, patient, program, now)
+    started = local_midnight(program.start_date, patient.timezone)
+    check_time(errors, "completed_at", report.completed_at, now, not_before=started)
     if report.started_at is not None:
-        check_time(errors, "started_at", report.started_at, patient, program, now)
+        check_time(errors, "started_at", report.started_at, now, not_before=started)
         if (
             "completed_at" not in errors
             and "started_at" not in errors
@@ -239,16 +241,28 @@ def check_time(
     errors: dict[str, str],
     name: str,
     instant: datetime,
-    patient: Patient,
-    program: Program | None,
     now: datetime,
+    *,
+    not_before: datetime | None = None,
+    too_early: str = "This time is before the program started.",
 ) -> None:
-    if instant.tzinfo is None:
+    """Refuse an instant without offset, outside 2000–2100, ahead of the clock or too early.
+
+    DESIGN §4, §6: up to 15 minutes ahead of the server is accepted (phone clocks drift); the
+    years are checked first, so no arithmetic on an extreme instant can overflow.
+    """
+    if instant.tzinfo is None or instant.utcoffset() is None:
         errors[name] = "Give the time with its UTC offset, e.g. 2026-03-01T08:30:00+00:00."
-    elif instant > now + CLOCK_SKEW:
+        return
+    try:
+        check_instant(instant)
+    except ValueError as exc:
+        errors[name] = str(exc)
+        return
+    if instant > now + CLOCK_SKEW:
         errors[name] = "This time is in the future."
-    elif program is not None and instant < local_midnight(program.start_date, patient.timezone):
-        errors[name] = "This time is before the program started."
+    elif not_before is not None and instant < not_before:
+        errors[name] = too_early
 
 
 def morning_pain(patient: Patient, day: date) -> int | None:

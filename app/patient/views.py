@@ -28,6 +28,7 @@ from app.enums import CheckInKind, ProgramStatus
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.forms import save, show_errors
+from app.inputs import parse_instant
 from app.patient.check_ins import CheckInReport, record_check_in, red_flags_due
 from app.patient.forms import CheckInForm, PlayerForm, SymptomForm
 from app.patient.models import CheckIn, Patient
@@ -136,14 +137,6 @@ def player(program_id: int):
     return page, 422 if form.errors else 200
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(value or "")
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
-
-
 def _session_report(
     form: PlayerForm, program_id: int, item_ids: list[int], now: datetime
 ) -> SessionReport:
@@ -161,7 +154,7 @@ def _session_report(
                 skip_reason=(sub.skip_reason.data or "").strip() or None,
             )
         )
-    started = _parse_time(form.started_at.data)
+    started = parse_instant(form.started_at.data)
     return SessionReport(
         id=form.client_id.data,
         program_id=program_id,

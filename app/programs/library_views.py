@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.access import clinician_required
 from app.db import utcnow
 from app.forms import save
+from app.inputs import query_int, search_text
 from app.programs import library as library_services
 from app.programs import queries
 from app.programs.forms import ArchiveForm, ExerciseForm
@@ -21,18 +22,23 @@ from app.programs.views import bp
 @clinician_required
 def library():
     """Browse the library: search by name or target, filter by stage and target."""
-    search = request.args.get("q", "").strip()[:80]
-    stage = request.args.get("stage", type=int)
+    search = search_text(request.args.get("q"))
+    stage = query_int("stage")
     stage = stage if stage in (1, 2, 3, 4) else None
-    target = request.args.get("target", "").strip()[:80]
-    exercises = queries.library(current_user.clinic_id, search=search, stage=stage, target=target)
+    target = search_text(request.args.get("target"))
+    # Text with control characters can match nothing (DESIGN §6): no query for it.
+    exercises = (
+        queries.library(current_user.clinic_id, search=search, stage=stage, target=target)
+        if search is not None and target is not None
+        else []
+    )
     return render_template(
         "programs/library.html",
         exercises=exercises,
         targets=queries.targets(current_user.clinic_id),
-        search=search,
+        search=search or "",
         stage=stage,
-        target=target,
+        target=target or "",
     )
 
 
@@ -91,7 +97,7 @@ def _fill_exercise_form(form: ExerciseForm, source: Exercise) -> None:
 def new_exercise():
     """Create a clinic exercise, optionally starting from a copy of another."""
     form = ExerciseForm()
-    if request.method == "GET" and (copy := request.args.get("copy", type=int)):
+    if request.method == "GET" and (copy := query_int("copy")):
         source = _exercise_or_404(copy)
         _fill_exercise_form(form, source)
         form.name.data = f"{source.name} (clinic copy)"

@@ -42,6 +42,8 @@ def enrol(make_patient: Callable[..., PatientBundle]) -> Callable[..., PatientBu
 
     def make(*, timezone: str = "Europe/London", **intake: object) -> PatientBundle:
         bundle = make_patient(stage=None, timezone=timezone, **intake)
+        # Enrolled before the fixed dates these tests report on (nothing predates enrolment).
+        bundle.patient.created_at = ASSIGNED_AT - timedelta(days=1)
         bundle.program = assign_program(
             bundle.patient,
             Assignment(template=BUILTIN_TEMPLATE, stage=1, start_date=START),
