@@ -24,7 +24,7 @@ run: $(VENV)/.run-deps
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/flask --app app content load
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask --app app seed-demo --if-empty
-	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.test-deps
 	$(BIN)/ruff check .

@@ -36,8 +36,13 @@ class Config:
     PATIENT_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("PATIENT_IDLE_MINUTES", 60)))
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", 12)))
     PATIENT_REMEMBER_DAYS = int(os.environ.get("PATIENT_REMEMBER_DAYS", 30))
+    # DESIGN §6 back-off: wrong passwords from one address lock that address out of the account
+    # for a while; past LOGIN_SLOWDOWN_AFTER wrong passwords from anywhere, each attempt on the
+    # account waits (0.25 s doubling, at most LOGIN_SLOWDOWN_MAX_SECONDS), never a lock.
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
     LOGIN_LOCKOUT = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15)))
+    LOGIN_SLOWDOWN_AFTER = int(os.environ.get("LOGIN_SLOWDOWN_AFTER", 10))
+    LOGIN_SLOWDOWN_MAX_SECONDS = float(os.environ.get("LOGIN_SLOWDOWN_MAX_SECONDS", 2))
 
     SESSION_COOKIE_NAME = "homestretch_session"
     SESSION_COOKIE_HTTPONLY = True
@@ -62,7 +67,12 @@ class Config:
 
     INVITATION_HOURS = int(os.environ.get("INVITATION_HOURS", 72))
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/London")
+    # Every link that leaves a request (invitations, emails, the handout's QR code) is built on
+    # this, never on the request's Host header (DESIGN §4). Required in production.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")  # e.g. https://clinic.example.org
+    # How many proxies in front of the app set X-Forwarded-For / -Proto (0: none, trust no
+    # header). Behind one TLS proxy: 1. The client address feeds the login back-off and audit.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
@@ -83,6 +93,8 @@ class DevelopmentConfig(Config):
     """Local use: SQLite file in the instance folder, a per-instance secret key."""
 
     ENV_NAME = "development"
+    # The address `make run` serves on (it passes its own when HOST or PORT change).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
 
 
 class TestingConfig(Config):
@@ -95,6 +107,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("DATABASE_URL")) or "sqlite://"
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    PUBLIC_BASE_URL = "http://homestretch.test"
 
 
 class ProductionConfig(Config):

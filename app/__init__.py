@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import config_class
 
@@ -39,12 +40,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def finalise_config(app: Flask) -> None:
     """Fill the development defaults and refuse an unsafe production setup."""
     if app.config.get("ENV_NAME") == "production" or app.config.get("HSTS"):
-        missing = [
-            name for name in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI") if not app.config.get(name)
-        ]
+        required = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "PUBLIC_BASE_URL")
+        missing = [name for name in required if not app.config.get(name)]
         if missing:
             names = ", ".join("DATABASE_URL" if m.startswith("SQLALCHEMY") else m for m in missing)
             raise RuntimeError(f"Production needs {names} set in the environment.")
+    if not app.config.get("PUBLIC_BASE_URL"):
+        app.config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5000"
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind a TLS proxy the client address is the proxy's unless its header is trusted.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = (

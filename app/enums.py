@@ -11,6 +11,7 @@ from app.clinical.traffic_light import Light
 
 __all__ = [
     "OPEN_ALERT_STATUSES",
+    "RED_FLAG_KINDS",
     "AlertAction",
     "AlertKind",
     "AlertStatus",
@@ -98,6 +99,11 @@ class AlertStatus(StrEnum):
 
 
 OPEN_ALERT_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED, AlertStatus.SNOOZED)
+RED_FLAG_KINDS = (
+    AlertKind.RED_FLAG_EMERGENCY,
+    AlertKind.RED_FLAG_URGENT,
+    AlertKind.RED_FLAG_PROMPT,
+)
 
 
 class AlertAction(StrEnum):

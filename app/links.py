@@ -1,15 +1,15 @@
-"""Absolute links for people outside the current request (invitations, emails, CLI)."""
+"""Absolute links for people outside the current request (invitations, emails, the QR code).
 
-from flask import current_app, has_request_context, request, url_for
+Always on PUBLIC_BASE_URL, never on the request's Host header: a forged Host must not put
+another site's address into an invitation (DESIGN §4).
+"""
 
-LOCAL_BASE = "http://127.0.0.1:5000"
+from flask import current_app, has_request_context, url_for
 
 
 def external_url(endpoint: str, **values: object) -> str:
-    """Build an absolute URL from PUBLIC_BASE_URL, the current request, or the local server."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if not base:
-        base = request.host_url if has_request_context() else LOCAL_BASE
+    """Build an absolute URL on PUBLIC_BASE_URL."""
+    base = current_app.config["PUBLIC_BASE_URL"]
     if has_request_context():
         path = url_for(endpoint, **values)
     else:

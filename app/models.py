@@ -2,7 +2,7 @@
 
 from app.admin.models import AuditEvent
 from app.alerts.models import Alert, Referral
-from app.auth.models import Clinic, Invitation, User, UserSession
+from app.auth.models import Clinic, Invitation, LoginFailure, User, UserSession
 from app.caseload.models import PatientSummary
 from app.patient.models import (
     CheckIn,
@@ -33,6 +33,7 @@ __all__ = [
     "EpisodeOfCare",
     "Exercise",
     "Invitation",
+    "LoginFailure",
     "OutcomeResponse",
     "Patient",
     "PatientSummary",

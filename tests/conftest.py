@@ -7,17 +7,22 @@ starts from empty tables.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
 import socket
 import tempfile
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
@@ -553,6 +558,56 @@ def start_live_server(app: Flask, port: int = 0) -> LiveServer:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return LiveServer(f"http://127.0.0.1:{server.port}", app, server, thread)
+
+
+class Browser:
+    """A cookie-keeping HTTP client for a live server; it records every status it gets."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        self.statuses: list[int] = []
+
+    def call(
+        self, path: str, data: bytes | None = None, json_body: object = None
+    ) -> tuple[int, bytes]:
+        """Send a request (POST when there is a body) and return its status and body."""
+        headers = {}
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.base + path, data=data, headers=headers)
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                status, body = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, body = error.code, error.read()
+        self.statuses.append(status)
+        return status, body
+
+    def send(self, path: str, data: bytes | None = None, json_body: object = None) -> int:
+        return self.call(path, data, json_body)[0]
+
+    def log_in(self, email: str, password: str = PASSWORD) -> int:
+        form = urllib.parse.urlencode({"email": email, "password": password}).encode()
+        return self.send("/auth/login", data=form)
+
+
+def in_parallel(*calls: Callable[[], object]) -> list[object]:
+    """Run the calls at the same moment in threads and return their results in order."""
+    results: list[object] = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def run(index: int, call: Callable[[], object]) -> None:
+        barrier.wait()
+        results[index] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
 
 
 @pytest.fixture

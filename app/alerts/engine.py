@@ -32,15 +32,10 @@ from app.assessment import assess_patients
 from app.caseload.summary import refresh_summaries
 from app.clinical.assessment import Assessment
 from app.db import sqlite_immediate
-from app.enums import OPEN_ALERT_STATUSES, AlertKind, AlertStatus, Severity
+from app.enums import OPEN_ALERT_STATUSES, RED_FLAG_KINDS, AlertKind, AlertStatus, Severity
 from app.extensions import db
 from app.patient.models import Patient
 
-RED_FLAG_KINDS = (
-    AlertKind.RED_FLAG_EMERGENCY,
-    AlertKind.RED_FLAG_URGENT,
-    AlertKind.RED_FLAG_PROMPT,
-)
 NOTIFY_AT_ONCE = (Severity.URGENT, Severity.HIGH)
 
 

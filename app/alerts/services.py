@@ -9,13 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from app import audit
 from app.alerts.models import Alert, Referral
 from app.auth.models import User
-from app.enums import OPEN_ALERT_STATUSES, AlertAction, AlertStatus
+from app.enums import OPEN_ALERT_STATUSES, RED_FLAG_KINDS, AlertAction, AlertStatus
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
-from app.programs.services import change_stage, current_program
+from app.programs.queries import current_program
+from app.programs.services import change_stage
 from app.timeutil import local_date
 
 MAX_NOTE = 2000
@@ -33,27 +36,61 @@ def _require_open(alert: Alert, what: str) -> None:
         raise Conflict(f"This alert is {alert.status.value}; it cannot be {what}.")
 
 
+def _transition(
+    alert: Alert, allowed: tuple[AlertStatus, ...], what: str, **values: object
+) -> None:
+    """Move the alert on with one conditional UPDATE, so of two racing requests one wins.
+
+    DESIGN §6: on PostgreSQL the second request waits for the first's row lock, then finds
+    the status changed and gets a Conflict (409), whatever its own copy of the alert said.
+    """
+    moved = db.session.execute(
+        sa.update(Alert)
+        .where(Alert.id == alert.id, Alert.status.in_(allowed))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(alert)
+    if moved.rowcount != 1:
+        raise Conflict(f"This alert is {alert.status.value}; it cannot be {what}.")
+
+
 def acknowledge_alert(alert: Alert, *, by: User, now: datetime) -> Alert:
     """Say the alert has been seen; it stays open until resolved."""
     _require_open(alert, "acknowledged")
     if alert.status is AlertStatus.ACKNOWLEDGED:
         raise Conflict("This alert is already acknowledged.")
-    alert.status = AlertStatus.ACKNOWLEDGED
-    alert.snoozed_until = None
-    alert.updated_at = now
+    _transition(
+        alert,
+        (AlertStatus.OPEN, AlertStatus.SNOOZED),
+        "acknowledged",
+        status=AlertStatus.ACKNOWLEDGED,
+        snoozed_until=None,
+        updated_at=now,
+    )
     _audit("alert.acknowledge", alert, by, now)
     return alert
 
 
 def snooze_alert(alert: Alert, days: int, *, by: User, now: datetime) -> Alert:
-    """Hide the alert from "needs attention" for 1–14 days (it still counts as open)."""
+    """Hide the alert from "needs attention" for 1–14 days (it still counts as open).
+
+    Red-flag alerts cannot be snoozed (DESIGN §4, CLINICAL §6: a yes is never queued).
+    """
     low, high = SNOOZE_DAYS
     if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
         raise ValidationFailed({"days": f"Snooze for {low} to {high} days."})
+    if alert.kind in RED_FLAG_KINDS:
+        raise Conflict("A red-flag alert cannot be snoozed: act on it, then resolve it.")
     _require_open(alert, "snoozed")
-    alert.status = AlertStatus.SNOOZED
-    alert.snoozed_until = local_date(now, alert.patient.timezone) + timedelta(days=days)
-    alert.updated_at = now
+    _transition(
+        alert,
+        OPEN_ALERT_STATUSES,
+        "snoozed",
+        status=AlertStatus.SNOOZED,
+        snoozed_until=local_date(now, alert.patient.timezone) + timedelta(days=days),
+        updated_at=now,
+    )
     _audit("alert.snooze", alert, by, now, {"days": days})
     return alert
 
@@ -87,6 +124,7 @@ def resolve_alert(
     _require_open(alert, "resolved")
     assert chosen is not None
     program = current_program(alert.patient)
+    target = None
     if chosen in (AlertAction.REGRESSED, AlertAction.PROGRESSED):
         if program is None:
             raise ValidationFailed({"action": "The patient has no program to change."})
@@ -95,10 +133,24 @@ def resolve_alert(
         if not 1 <= target <= 4:
             side = "below" if step < 0 else "above"
             raise ValidationFailed({"action": f"Stage {program.stage} has no stage {side}."})
+    # Claim the alert first: of concurrent resolutions exactly one goes on (DESIGN §6).
+    _transition(
+        alert,
+        OPEN_ALERT_STATUSES,
+        "resolved",
+        status=AlertStatus.RESOLVED,
+        action=chosen,
+        note=note or None,
+        resolved_at=now,
+        resolved_by_id=by.id,
+        snoozed_until=None,
+        updated_at=now,
+    )
+    if program is not None and target is not None:
         change_stage(
             program,
             target,
-            reason=note or f"{alert.kind.value.replace('_', ' ').lower()} alert",
+            reason=note or f"Resolving the alert: {alert.kind.value.replace('_', ' ').lower()}",
             by=by,
             now=now,
         )
@@ -117,13 +169,6 @@ def resolve_alert(
                 created_at=now,
             )
         )
-    alert.status = AlertStatus.RESOLVED
-    alert.action = chosen
-    alert.note = note or None
-    alert.resolved_at = now
-    alert.resolved_by_id = by.id
-    alert.snoozed_until = None
-    alert.updated_at = now
     _audit("alert.resolve", alert, by, now, {"action": chosen.value})
     db.session.flush()
     return alert

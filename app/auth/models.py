@@ -41,8 +41,9 @@ class User(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Wrong passwords since the last login, from anywhere: past a threshold every attempt on
+    # the account is slowed down (never locked: ASVS V6, DESIGN §6). Counted by one UPDATE.
     failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -71,6 +72,27 @@ class User(db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class LoginFailure(db.Model):
+    """Wrong passwords for one account from one client address (DESIGN §6 back-off).
+
+    Enough of them lock that address out of that account for a while; the right password from
+    any other address (the patient's own phone) still works.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "ip"),
+        sa.CheckConstraint("failures >= 0", name="failures_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    ip: Mapped[str] = mapped_column(sa.String(45))
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class UserSession(db.Model):

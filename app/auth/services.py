@@ -5,16 +5,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import audit
-from app.auth.models import Clinic, Invitation, User
+from app.auth.models import Clinic, Invitation, LoginFailure, User
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from app.auth.sessions import revoke_all, token_digest
 from app.enums import Role
@@ -99,36 +103,96 @@ def create_user(
     return user
 
 
-def authenticate(email: str, password: str, now: datetime) -> User | None:
+def authenticate(email: str, password: str, now: datetime, ip: str | None) -> User | None:
     """Return the user for a correct email and password, else None, the same way every time.
 
-    Wrong password, unknown email and a locked account all take the same path and the same
+    Wrong password, unknown email and a locked-out address all take the same path and the same
     time (STACK "passwords"): a dummy hash is verified where there is nothing to verify.
+    The back-off (DESIGN §6) counts per account *and* client address: five wrong passwords
+    from one address lock that address out of that account for a while, and nobody else; past
+    ten wrong passwords from anywhere, every attempt on the account is slowed down, not refused.
+    Both counts are single UPDATEs, so concurrent attempts are all counted.
     """
     config = current_app.config
     address = normalise_email(email)
+    where = (ip or "unknown")[:45]
     # Text with control characters names no account (DESIGN §6): the same answer, no query.
     user = (
         None
         if address is None or has_control(address)
         else db.session.scalar(sa.select(User).where(User.email == address))
     )
-    if user is None or (user.locked_until is not None and user.locked_until > now):
+    if user is None or _locked_out(user, where, now):
         verify_password(None, password)
         return None
+    _slow_down(user.failed_logins, config)
     ok, new_hash = verify_password(user.password_hash, password)
     if not ok or not user.is_active:
-        user.failed_logins += 1
-        if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + config["LOGIN_LOCKOUT"]
-            user.failed_logins = 0
+        _count_failure(user, where, now, config)
         return None
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    if new_hash:
-        user.password_hash = new_hash
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(
+            failed_logins=0, last_login_at=now, **({"password_hash": new_hash} if new_hash else {})
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.user_id == user.id))
     return user
+
+
+def _locked_out(user: User, ip: str, now: datetime) -> bool:
+    until = db.session.scalar(
+        sa.select(LoginFailure.locked_until).where(
+            LoginFailure.user_id == user.id, LoginFailure.ip == ip
+        )
+    )
+    return until is not None and until > now
+
+
+def slowdown_seconds(failed_logins: int, after: int, longest: float) -> float:
+    """Return how long an attempt on an account waits: 0, then doubling from 0.25 s (capped)."""
+    over = failed_logins - after
+    return 0.0 if over < 0 else min(longest, 0.25 * 2 ** min(over, 16))
+
+
+def _slow_down(failed_logins: int, config: Any) -> None:
+    delay = slowdown_seconds(
+        failed_logins, config["LOGIN_SLOWDOWN_AFTER"], config["LOGIN_SLOWDOWN_MAX_SECONDS"]
+    )
+    if delay > 0:
+        time.sleep(delay)
+
+
+def _count_failure(user: User, ip: str, now: datetime, config: Any) -> None:
+    """Count one wrong password for the account and for the address, atomically."""
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1)
+        .execution_options(synchronize_session=False)
+    )
+    insert = (postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert)(
+        LoginFailure
+    )
+    failures = db.session.scalar(
+        insert.values(user_id=user.id, ip=ip, failures=1, last_failed_at=now)
+        .on_conflict_do_update(
+            index_elements=[LoginFailure.user_id, LoginFailure.ip],
+            set_={
+                "failures": LoginFailure.failures + 1,
+                "last_failed_at": now,
+            },
+        )
+        .returning(LoginFailure.failures)
+    )
+    if failures is not None and failures >= config["LOGIN_MAX_FAILURES"]:
+        db.session.execute(
+            sa.update(LoginFailure)
+            .where(LoginFailure.user_id == user.id, LoginFailure.ip == ip)
+            .values(failures=0, locked_until=now + config["LOGIN_LOCKOUT"])
+        )
 
 
 def revoke_invitations(user: User, now: datetime) -> None:

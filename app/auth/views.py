@@ -10,6 +10,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
@@ -58,7 +59,7 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         now = utcnow()
-        user = authenticate(form.email.data, form.password.data, now)
+        user = authenticate(form.email.data, form.password.data, now, request.remote_addr)
         if user is None:
             # 200, so the commit path keeps the failure count for the back-off.
             form.password.errors.append(LOGIN_FAILED)
@@ -78,6 +79,7 @@ def logout():
     if current_user.is_authenticated:
         sessions.revoke(current_user.get_id(), utcnow())
     logout_user()
+    session.clear()  # nothing of this login stays in the cookie (DESIGN §6)
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
 

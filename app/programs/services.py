@@ -12,7 +12,15 @@ from app import audit
 from app.alerts.engine import evaluate_patients
 from app.auth.models import User
 from app.clinical.adherence import default_weekdays
-from app.enums import ProgramStatus, Side, StageDirection
+from app.enums import (
+    OPEN_ALERT_STATUSES,
+    AlertAction,
+    AlertKind,
+    AlertStatus,
+    ProgramStatus,
+    Side,
+    StageDirection,
+)
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.patient.models import Patient
@@ -254,7 +262,7 @@ def _change_status(
 
 def pause_program(program: Program, *, by: User | None, now: datetime, reason: str) -> None:
     """Pause an active program (a therapist's choice, or an urgent red flag)."""
-    if program.status is ProgramStatus.ACTIVE:
+    if lock_program(program).status is ProgramStatus.ACTIVE:
         _change_status(
             program, ProgramStatus.PAUSED, "program.pause", by=by, now=now, reason=reason
         )
@@ -262,7 +270,7 @@ def pause_program(program: Program, *, by: User | None, now: datetime, reason: s
 
 def suspend_program(program: Program, *, now: datetime, reason: str) -> None:
     """Suspend a program after an emergency red flag; only a therapist resumes it."""
-    if program.status not in (ProgramStatus.SUSPENDED, ProgramStatus.ENDED):
+    if lock_program(program).status not in (ProgramStatus.SUSPENDED, ProgramStatus.ENDED):
         _change_status(
             program, ProgramStatus.SUSPENDED, "program.suspend", by=None, now=now, reason=reason
         )
@@ -270,21 +278,73 @@ def suspend_program(program: Program, *, now: datetime, reason: str) -> None:
 
 def resume_program(program: Program, *, by: User, now: datetime, reason: str = "") -> None:
     """Resume a paused or suspended program; audited (DESIGN §2)."""
-    if program.status not in (ProgramStatus.PAUSED, ProgramStatus.SUSPENDED):
+    if lock_program(program).status not in (ProgramStatus.PAUSED, ProgramStatus.SUSPENDED):
         raise ValidationFailed({"status": "Only a paused or suspended program can be resumed."})
     _change_status(
         program, ProgramStatus.ACTIVE, "program.resume", by=by, now=now, reason=reason or "Resumed"
     )
 
 
+def lock_program(program: Program) -> Program:
+    """Take the program's row lock, so changes to one program happen one after another.
+
+    DESIGN §6: on PostgreSQL a second stage, status or item change waits for the first to
+    commit and then sees its result (SQLite's BEGIN IMMEDIATE already serialises writers).
+    """
+    db.session.execute(
+        sa.select(Program.id).where(Program.id == program.id).with_for_update()
+    )
+    db.session.refresh(program)
+    return program
+
+
+@dataclass(frozen=True)
+class StagePlanItem:
+    """One exercise of the target stage's session: carried over (with its dose) or new."""
+
+    exercise: Exercise
+    dosage: dict[str, Any]
+    carried_over: bool
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """What a stage change does to the program, for a preview and for the change itself."""
+
+    to_stage: int
+    items: tuple[StagePlanItem, ...]
+    dropped: tuple[Exercise, ...]
+
+
+def stage_plan(program: Program, to_stage: int) -> StagePlan | None:
+    """Return the session of `to_stage` as it would be: carried-over exercises keep the
+    therapist's dosage (DESIGN §4), new ones start at the library's default dose."""
+    stage = program.template.stage(to_stage) if program.template and _is_int(to_stage) else None
+    if stage is None:
+        return None
+    current = {item.exercise_id: item for item in program.items}
+    items = []
+    for link in stage.default_exercises:
+        kept = current.get(link.exercise_id)
+        source = kept if kept is not None else link.exercise
+        items.append(StagePlanItem(link.exercise, source.copy_dosage(), kept is not None))
+    staying = {link.exercise_id for link in stage.default_exercises}
+    dropped = tuple(item.exercise for item in program.items if item.exercise_id not in staying)
+    return StagePlan(to_stage, tuple(items), dropped)
+
+
 def change_stage(
     program: Program, to_stage: int, *, reason: str, by: User | None, now: datetime
 ) -> StageChange:
-    """Advance or regress a program to another stage's default session, with a reason."""
-    template = program.template
-    stage = template.stage(to_stage) if template and _is_int(to_stage) else None
+    """Advance or regress a program to another stage's default session, with a reason.
+
+    Exercises that carry over keep the therapist's dosage; an advance resolves an open
+    READY_TO_PROGRESS alert as "progressed" (DESIGN §4).
+    """
+    lock_program(program)
+    plan = stage_plan(program, to_stage)
     errors: dict[str, str] = {}
-    if stage is None:
+    if plan is None:
         errors["stage"] = "Choose one of the stages of this routine."
     elif to_stage == program.stage:
         errors["stage"] = f"The program is already at stage {to_stage}."
@@ -296,23 +356,24 @@ def change_stage(
         errors["stage"] = "This program has ended."
     if errors:
         raise ValidationFailed(errors)
-    assert stage is not None
+    assert plan is not None
     for item in program.items:
         item.removed_at = now
     next_position = max((i.position for i in program.all_items), default=0) + 1
-    for offset, link in enumerate(stage.default_exercises):
+    for offset, planned in enumerate(plan.items):
         program.all_items.append(
             ProgramItem(
-                exercise=link.exercise,
+                exercise=planned.exercise,
                 position=next_position + offset,
                 added_at=now,
-                **link.exercise.copy_dosage(),
+                **planned.dosage,
             )
         )
+    advance = to_stage > program.stage
     change = StageChange(
         from_stage=program.stage,
         to_stage=to_stage,
-        direction=StageDirection.ADVANCE if to_stage > program.stage else StageDirection.REGRESS,
+        direction=StageDirection.ADVANCE if advance else StageDirection.REGRESS,
         reason=reason.strip(),
         effective_date=local_date(now, program.patient.timezone),
         changed_by_id=by.id if by else None,
@@ -329,11 +390,37 @@ def change_stage(
         patient=program.patient,
         object_type="program",
         object_id=program.id,
-        details={"from": change.from_stage, "to": to_stage, "reason": change.reason},
+        details={"from": change.from_stage, "to": to_stage},
         now=now,
     )
+    if advance:
+        _resolve_ready_to_progress(program, by, now)
     evaluate_patients([program.patient_id], now)
     return change
+
+
+def _resolve_ready_to_progress(program: Program, by: User | None, now: datetime) -> None:
+    """Close an open READY_TO_PROGRESS as "progressed": the therapist has acted on it."""
+    from app.alerts.models import Alert
+
+    db.session.execute(
+        sa.update(Alert)
+        .where(
+            Alert.patient_id == program.patient_id,
+            Alert.kind == AlertKind.READY_TO_PROGRESS,
+            Alert.status.in_(OPEN_ALERT_STATUSES),
+        )
+        .values(
+            status=AlertStatus.RESOLVED,
+            action=AlertAction.PROGRESSED,
+            note=f"Advanced to stage {program.stage}.",
+            resolved_at=now,
+            resolved_by_id=by.id if by else None,
+            snoozed_until=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 # ---------------------------------------------------------------------------- dosage and items
@@ -411,6 +498,8 @@ def update_item_dosage(
     item: ProgramItem, changes: dict[str, Any], *, by: User, now: datetime
 ) -> ProgramItem:
     """Change some dosage fields of an item; the others keep their values."""
+    lock_program(item.program)
+    db.session.refresh(item)
     if item.removed_at is not None or item.program.status is ProgramStatus.ENDED:
         raise ValidationFailed({"item": "This exercise is no longer part of an active program."})
     unknown = set(changes) - set(DOSAGE_FIELDS)
@@ -444,6 +533,7 @@ def update_item_dosage(
 
 def add_item(program: Program, exercise: Exercise, *, by: User, now: datetime) -> ProgramItem:
     """Add a library exercise at the end of the program with its default dosage."""
+    lock_program(program)
     if program.status is ProgramStatus.ENDED:
         raise ValidationFailed({"program": "This program has ended."})
     if exercise.archived_at is not None or exercise.clinic_id not in (
@@ -470,7 +560,8 @@ def add_item(program: Program, exercise: Exercise, *, by: User, now: datetime) -
 
 def remove_item(item: ProgramItem, *, by: User, now: datetime) -> None:
     """Take an exercise out of the program; past sessions keep their results."""
-    program = item.program
+    program = lock_program(item.program)
+    db.session.refresh(item)
     if item.removed_at is not None:
         return
     if len(program.items) <= 1:
@@ -490,6 +581,7 @@ def remove_item(item: ProgramItem, *, by: User, now: datetime) -> None:
 
 def move_item(item: ProgramItem, offset: int, *, by: User, now: datetime) -> None:
     """Move an exercise up (-1) or down (+1) in the session order."""
+    lock_program(item.program)
     items = list(item.program.items)
     index = items.index(item)
     target = index + offset
@@ -520,6 +612,7 @@ def change_schedule(
     now: datetime,
 ) -> ScheduleChange:
     """Change sessions per week and weekdays from a date on (kept as history, CLINICAL §3)."""
+    lock_program(program)
     per_week, days = _schedule(sessions_per_week, weekdays, program.sessions_per_week)
     today = local_date(now, program.patient.timezone)
     effective = effective or today

@@ -1,16 +1,18 @@
 """Logging in and out, login sessions, invitations and safe redirects."""
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from app.auth import sessions
-from app.auth.models import User, UserSession
+from app.auth.models import LoginFailure, User, UserSession
 from app.auth.passwords import hash_password
-from app.auth.services import issue_invitation
+from app.auth.services import issue_invitation, slowdown_seconds
 from app.auth.views import LOGIN_FAILED, safe_next
+from app.db import utcnow
 from app.enums import Role
 from app.extensions import db
 from tests.conftest import PASSWORD, csrf_token_from
@@ -59,17 +61,86 @@ def test_email_is_matched_without_regard_to_case_or_spaces(client, make_user):
     assert user.email == "case.person@example.org"
 
 
-def test_account_is_locked_after_repeated_failures_even_with_the_right_password(
-    app, client, make_user
-):
+def from_address(app, ip: str):  # type: ignore[no-untyped-def]
+    """A client whose requests come from `ip`."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = ip
+    return client
+
+
+def test_repeated_failures_lock_out_that_address_only(app, make_user):
     user = make_user()
+    guesser, phone = from_address(app, "203.0.113.9"), from_address(app, "198.51.100.7")
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
-        post_login(client, user.email, "wrong password")
-    response = post_login(client, user.email, PASSWORD)
-    assert response.status_code == 200
-    assert LOGIN_FAILED in response.get_data(as_text=True)
-    db.session.refresh(user)
-    assert user.locked_until is not None
+        post_login(guesser, user.email, "wrong password")
+
+    # The guessing address is refused even with the right password …
+    refused = post_login(guesser, user.email, PASSWORD)
+    assert refused.status_code == 200
+    assert LOGIN_FAILED in refused.get_data(as_text=True)
+    # … while the person's own phone still logs in (DESIGN §6: nobody locks anyone out).
+    assert post_login(phone, user.email, PASSWORD).status_code == 302
+    locked = db.session.scalar(
+        sa.select(LoginFailure.locked_until).where(LoginFailure.ip == "203.0.113.9")
+    )
+    assert locked is None  # a successful login clears every address's count
+
+
+def test_the_lockout_of_an_address_ends_after_its_time(app, make_user):
+    user = make_user()
+    guesser = from_address(app, "203.0.113.9")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        post_login(guesser, user.email, "wrong password")
+    db.session.execute(sa.update(LoginFailure).values(locked_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+
+    assert post_login(guesser, user.email, PASSWORD).status_code == 302
+
+
+def test_every_wrong_password_counts_for_the_account(app, make_user):
+    user = make_user()
+    for n in range(7):
+        post_login(from_address(app, f"192.0.2.{n}"), user.email, "wrong password")
+
+    db.session.expire_all()
+    assert db.session.get(User, user.id).failed_logins == 7
+
+
+@pytest.mark.parametrize(
+    ("failed", "seconds"), [(0, 0.0), (9, 0.0), (10, 0.25), (11, 0.5), (13, 2.0), (40, 2.0)]
+)
+def test_many_wrong_passwords_slow_the_account_down_rather_than_lock_it(failed, seconds):
+    assert slowdown_seconds(failed, after=10, longest=2.0) == seconds
+
+
+def test_a_slowed_down_account_still_logs_in_with_the_right_password(app, client, make_user):
+    user = make_user()
+    db.session.execute(sa.update(User).where(User.id == user.id).values(failed_logins=12))
+    db.session.commit()
+    app.config["LOGIN_SLOWDOWN_MAX_SECONDS"] = 0.2
+    try:
+        started = time.perf_counter()
+        response = post_login(client, user.email, PASSWORD)
+        elapsed = time.perf_counter() - started
+    finally:
+        app.config["LOGIN_SLOWDOWN_MAX_SECONDS"] = 2.0
+
+    assert response.status_code == 302
+    assert elapsed >= 0.2
+    db.session.expire_all()
+    assert db.session.get(User, user.id).failed_logins == 0
+
+
+def test_logout_clears_the_cookie_session(app, client, login, make_user):
+    user = make_user()
+    login(user)
+    with client.session_transaction() as cookie:
+        cookie["left-behind"] = "something"
+
+    client.post("/auth/logout")
+
+    with client.session_transaction() as cookie:
+        assert "left-behind" not in cookie
 
 
 def test_form_post_without_csrf_token_is_rejected_with_400(client, make_user, csrf_enabled):

@@ -7,51 +7,19 @@ locked" (STACK "SQLite"); on PostgreSQL the same requests run in parallel.
 
 from __future__ import annotations
 
-import json
 import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
-from http.cookiejar import CookieJar
 
 import sqlalchemy as sa
 
 from app.admin.models import AuditEvent
 from app.extensions import db
 from app.patient.models import Session
-from tests.conftest import PASSWORD
+from tests.conftest import Browser
 
 PATIENTS = 4
 SESSIONS_EACH = 8
 PAGE_READS = 24
-
-
-class Browser:
-    """A cookie-keeping HTTP client that records every status it gets."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-        self.statuses: list[int] = []
-
-    def send(self, path: str, data: bytes | None = None, json_body: object = None) -> int:
-        headers = {}
-        if json_body is not None:
-            data = json.dumps(json_body).encode()
-            headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(self.base + path, data=data, headers=headers)
-        try:
-            with self.opener.open(request, timeout=30) as response:
-                status = response.status
-        except urllib.error.HTTPError as error:
-            status = error.code
-        self.statuses.append(status)
-        return status
-
-    def log_in(self, email: str) -> None:
-        form = urllib.parse.urlencode({"email": email, "password": PASSWORD}).encode()
-        assert self.send("/auth/login", data=form) == 200  # the redirect lands on a page
 
 
 def test_concurrent_session_logs_and_audited_page_reads_never_answer_5xx(
@@ -66,7 +34,7 @@ def test_concurrent_session_logs_and_audited_page_reads_never_answer_5xx(
 
     def patient_logs(email: str, program_id: int, item_id: int) -> Browser:
         browser = Browser(live_server.url)
-        browser.log_in(email)
+        assert browser.log_in(email) == 200
         for _ in range(SESSIONS_EACH):
             browser.send(
                 "/api/v1/sessions",
@@ -82,7 +50,7 @@ def test_concurrent_session_logs_and_audited_page_reads_never_answer_5xx(
 
     def therapist_reads() -> Browser:
         browser = Browser(live_server.url)
-        browser.log_in(therapist_email)
+        assert browser.log_in(therapist_email) == 200
         for n in range(PAGE_READS):
             browser.send(f"/caseload/patients/{patients[n % PATIENTS][1]}")
         return browser
