@@ -188,7 +188,9 @@ class Registry:
                     body["content"] = {"application/json": {"schema": ref(model)}}
                 responses[str(status)] = body
             for status, description in PROBLEM_RESPONSES.items():
-                if op.request is None and status in (400, 415):
+                if op.request is None and status in (400, 413, 415):
+                    continue
+                if op.method == "get" and status == 409:
                     continue
                 responses.setdefault(
                     str(status),
@@ -294,6 +296,8 @@ PROBLEM_RESPONSES = {
     401: "Not logged in",
     403: "This account cannot use this endpoint",
     404: "No such object, or not yours",
+    409: "The object is in a state that does not allow this, or an id was reused",
+    413: "The body is larger than 1 MB",
     415: "Not application/json",
     422: "Invalid fields",
 }
