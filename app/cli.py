@@ -189,7 +189,28 @@ def digest_command() -> None:
     click.echo(f"{sent} digest emails sent.")
 
 
+def backup_command(directory: str | None) -> None:
+    """Write a timestamped backup of the database (SQLite VACUUM INTO, or pg_dump)."""
+    from pathlib import Path
+
+    from app.backup import BackupError, backup_database
+
+    target = Path(directory) if directory else Path(current_app.instance_path) / "backups"
+    try:
+        path = backup_database(target, utcnow())
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backup written to {path}")
+
+
 def init_app(app: Flask) -> None:
+    from flask_migrate.cli import db as db_commands
+
+    db_commands.command("backup")(
+        click.option("--to", "directory", help="Folder for the file (default: instance/backups).")(
+            backup_command
+        )
+    )
     app.cli.add_command(users)
     app.cli.add_command(alerts)
     app.cli.add_command(content)

@@ -569,10 +569,14 @@ class Browser:
         self.statuses: list[int] = []
 
     def call(
-        self, path: str, data: bytes | None = None, json_body: object = None
+        self,
+        path: str,
+        data: bytes | None = None,
+        json_body: object = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, bytes]:
         """Send a request (POST when there is a body) and return its status and body."""
-        headers = {}
+        headers = dict(headers or {})
         if json_body is not None:
             data = json.dumps(json_body).encode()
             headers["Content-Type"] = "application/json"
@@ -588,9 +592,22 @@ class Browser:
     def send(self, path: str, data: bytes | None = None, json_body: object = None) -> int:
         return self.call(path, data, json_body)[0]
 
+    def csrf_token(self, path: str = "/") -> str:
+        """Read the CSRF token from a page's csrf-token meta tag (DESIGN §4)."""
+        _, page = self.call(path)
+        match = re.search(rb'<meta name="csrf-token" content="([^"]+)"', page)
+        assert match, f"no csrf-token meta tag on {path}"
+        return match.group(1).decode()
+
+    def form_post(self, path: str, fields: dict[str, str]) -> tuple[int, bytes]:
+        """Open the page at `path` and post its form with `fields` (and its CSRF token)."""
+        _, page = self.call(path)
+        token = CSRF_INPUT.search(page.decode())
+        data = {**fields, **({"csrf_token": token.group(1)} if token else {})}
+        return self.call(path, data=urllib.parse.urlencode(data).encode())
+
     def log_in(self, email: str, password: str = PASSWORD) -> int:
-        form = urllib.parse.urlencode({"email": email, "password": password}).encode()
-        return self.send("/auth/login", data=form)
+        return self.form_post("/auth/login", {"email": email, "password": password})[0]
 
 
 def in_parallel(*calls: Callable[[], object]) -> list[object]:
