@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres lint format bench lighthouse screenshots clean
+.PHONY: run test test-postgres lint format audit bench lighthouse screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ lint: $(VENV)/.test-deps
 format: $(VENV)/.test-deps
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Supply chain: bandit on app/ and pip-audit on the pinned dependencies (tools/audit.py).
+audit: $(VENV)/.test-deps
+	$(BIN)/python tools/audit.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis
