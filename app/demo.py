@@ -288,6 +288,9 @@ def seed_demo(now: datetime) -> SeedResult:
     load_builtin_content(now)
     setup = now - timedelta(days=120)
     clinic = get_or_create_clinic(DEMO_CLINIC, setup)
+    # Numbers from Ofcom's drama range: a real clinic sets its own in /admin/settings.
+    clinic.phone = "+44 20 7946 0018"
+    clinic.emergency_number = "999"
     admin = create_user(
         clinic=clinic,
         role=Role.ADMIN,

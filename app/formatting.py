@@ -8,7 +8,10 @@ from typing import Any
 
 from flask import Flask
 
+from app.admin.settings import tel
+from app.alerts.labels import alert_title, status_word
 from app.clinical import numbers
+from app.clinical.red_flags import in_words
 from app.mail import mail_configured
 from app.timeutil import zone
 
@@ -129,6 +132,10 @@ def init_app(app: Flask) -> None:
         signed=signed,
         percent=percent,
         weekday=weekday,
+        tel=tel,
+        alert_title=alert_title,
+        status_word=status_word,
+        red_flag_words=in_words,
     )
 
     def has_endpoint(name: str) -> bool:

@@ -11,6 +11,7 @@ from wtforms.validators import InputRequired
 from app.access import admin_required
 from app.admin.models import AuditEvent
 from app.admin.policy import LABELS, SETTINGS, show, update_policy
+from app.admin.settings import update_clinic_settings
 from app.assessment import policy_for
 from app.auth import services as accounts
 from app.auth.models import User
@@ -162,4 +163,40 @@ def policy():
             (getattr(form, name), show(getattr(defaults, name)))
         )
     page = render_template("admin/policy.html", groups=groups, form=form, version=current.version)
+    return page, 422 if form.errors else 200
+
+
+class SettingsForm(FlaskForm):
+    phone = StringField(
+        "Clinic phone",
+        description="Patients who report an urgent symptom are shown this number to call.",
+    )
+    emergency_number = StringField(
+        "Local emergency number",
+        description="Patients who report an emergency symptom get a button to call it "
+        "(999 in the UK, 911 in the US, 112 in the EU).",
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings():
+    """The numbers patients are given after a red-flag answer (DESIGN §4 clinic settings)."""
+    clinic = current_user.clinic
+    form = SettingsForm()
+    if request.method == "GET":
+        form.phone.data = clinic.phone
+        form.emergency_number.data = clinic.emergency_number
+    if form.validate_on_submit() and save(
+        form,
+        lambda: update_clinic_settings(
+            clinic,
+            {"phone": form.phone.data, "emergency_number": form.emergency_number.data},
+            by=current_user,
+            now=utcnow(),
+        ),
+    ):
+        flash("Settings saved.", "success")
+        return redirect(url_for("admin.settings"))
+    page = render_template("admin/settings.html", form=form)
     return page, 422 if form.errors else 200

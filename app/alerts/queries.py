@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -16,13 +16,11 @@ from app.extensions import db
 from app.patient.models import Patient
 from app.timeutil import local_date
 
-SEVERITY_RANK = {
-    Severity.URGENT: 0,
-    Severity.HIGH: 1,
-    Severity.MEDIUM: 2,
-    Severity.LOW: 3,
-    Severity.INFO: 4,
-}
+
+def triage_key(severity: Severity, status: AlertStatus, created_at: datetime) -> tuple:
+    """The one triage order (DESIGN §4): most serious first; within a severity an alert not yet
+    acknowledged before an acknowledged one, the most recently raised first."""
+    return (-severity.rank, 0 if status is AlertStatus.OPEN else 1, -created_at.timestamp())
 
 
 @dataclass(frozen=True)
@@ -56,8 +54,7 @@ def alerts_for(user: User, filters: AlertFilter, limit: int = 500) -> list[Alert
         alerts,
         key=lambda a: (
             a.status not in OPEN_ALERT_STATUSES,
-            SEVERITY_RANK[a.severity],
-            -a.updated_at.timestamp(),
+            *triage_key(a.severity, a.status, a.created_at),
         ),
     )
 
@@ -83,3 +80,35 @@ def get_referral_or_none(user: User, referral_id: int) -> Referral | None:
         .join(Patient, Patient.id == Referral.patient_id)
         .where(Referral.id == referral_id, patient_scope(user))
     )
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A session or check-in an alert points at: when, and where on the patient page."""
+
+    kind: str  # "session" | "check-in"
+    id: int
+    local_date: date
+    at: datetime
+
+
+def linked_data(alert: Alert) -> list[Linked]:
+    """Return the sessions and check-ins behind an alert, oldest first, in two queries."""
+    from app.patient.models import CheckIn, Session
+
+    items: list[Linked] = []
+    if alert.session_ids:
+        for row in db.session.execute(
+            sa.select(Session.id, Session.local_date, Session.completed_at).where(
+                Session.id.in_(alert.session_ids), Session.patient_id == alert.patient_id
+            )
+        ):
+            items.append(Linked("session", row.id, row.local_date, row.completed_at))
+    if alert.check_in_ids:
+        for row in db.session.execute(
+            sa.select(CheckIn.id, CheckIn.local_date, CheckIn.recorded_at).where(
+                CheckIn.id.in_(alert.check_in_ids), CheckIn.patient_id == alert.patient_id
+            )
+        ):
+            items.append(Linked("check-in", row.id, row.local_date, row.recorded_at))
+    return sorted(items, key=lambda item: item.at)

@@ -20,7 +20,7 @@ from app.clinical.adherence import missed_last_scheduled
 from app.clinical.assessment import Assessment, assess, fact_order
 from app.clinical.pain import PainStatus
 from app.clinical.policy import Policy
-from app.clinical.red_flags import RedFlagLevel, questions_due
+from app.clinical.red_flags import RedFlagLevel, in_words, questions_due
 from app.clinical.timeline import CheckInFact, SessionFact, Timeline
 from app.clinical.traffic_light import Light
 from app.enums import AlertKind, Severity
@@ -261,15 +261,16 @@ def red_flag_findings(
         if check_in is None:
             continue
         answers = list(check_in.yes)
-        answered = ", ".join(answers) if answers else "no question recorded"
-        verb = "was" if len(answers) == 1 else "were"
+        # DESIGN §4: a red-flag reason names the symptoms in plain words, never only "RF2".
+        answered = "; ".join(in_words(q) for q in answers) if answers else "no answer recorded"
         reason = (
             f"{level.value.capitalize()} red flag on {check_in.local_date.isoformat()}: "
-            f"{answered} {verb} answered yes; {_RED_FLAG_ACTIONS[level]}."
+            f"{answered}; {_RED_FLAG_ACTIONS[level]}."
         )
         evidence = _common_evidence(timeline, a) | {
             "level": level.value,
             "answers": answers,
+            "answers_in_words": [in_words(q) for q in answers],
             "check_in_id": check_in.id,
             "check_in_date": check_in.local_date.isoformat(),
             "days_ago": (a.today - check_in.local_date).days,

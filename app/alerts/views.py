@@ -17,6 +17,7 @@ from app.alerts.queries import (
     get_alert_or_none,
     get_referral_or_none,
     is_snoozed,
+    linked_data,
 )
 from app.alerts.referrals import REFERRAL_CRITERIA
 from app.alerts.services import (
@@ -26,7 +27,7 @@ from app.alerts.services import (
     snooze_alert,
 )
 from app.db import utcnow
-from app.enums import AlertKind, Severity
+from app.enums import RED_FLAG_KINDS, AlertKind, Severity
 from app.extensions import db
 from app.forms import save
 
@@ -76,6 +77,8 @@ def _detail(alert: Alert, **forms: FlaskForm) -> str:
         action_labels=ACTION_LABELS,
         criteria=REFERRAL_CRITERIA,
         referrals=alert_referrals(alert),
+        linked=linked_data(alert),
+        red_flag=alert.kind in RED_FLAG_KINDS,
     )
 
 

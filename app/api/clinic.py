@@ -1,4 +1,4 @@
-"""The clinic's settings in the JSON API (DESIGN §4 "Clinic thresholds").
+"""The clinic's thresholds and settings in the JSON API (DESIGN §4).
 
 ``GET /api/v1/clinic/policy`` shows every threshold with its finite bounds; ``PATCH`` changes some
 of them (admins), refusing unknown names and values outside their bounds with nothing changed.
@@ -15,6 +15,7 @@ from flask_login import current_user
 from pydantic import BaseModel, Field
 
 from app.admin.policy import SETTINGS, update_policy
+from app.admin.settings import clinic_settings, update_clinic_settings
 from app.api.core import ApiError, api_route, json_response, parse_body
 from app.assessment import policy_for
 from app.clinical import numbers
@@ -45,9 +46,7 @@ def policy_out(policy: Policy) -> PolicyOut:
     return PolicyOut(
         version=policy.version,
         values={name: _value(getattr(policy, name)) for name in SETTINGS},
-        bounds={
-            name: [_value(low), _value(high)] for name, (low, high) in Policy.bounds().items()
-        },
+        bounds={name: [_value(low), _value(high)] for name, (low, high) in Policy.bounds().items()},
     )
 
 
@@ -92,3 +91,41 @@ def _body() -> dict[str, Any]:
     if strange:
         raise ApiError(422, "Invalid fields", "Some fields need your attention.", strange)
     return raw
+
+
+class SettingsOut(BaseModel):
+    phone: str | None = Field(description="The clinic's phone, for 'contact today' answers")
+    emergency_number: str | None = Field(description="The local emergency number, e.g. 999")
+
+
+class SettingsPatch(BaseModel):
+    """Some settings by name, e.g. {"phone": "+44 20 7946 0000", "emergency_number": "999"}."""
+
+    model_config = {"extra": "allow"}
+
+
+@api_route(
+    "/clinic/settings",
+    "GET",
+    "The clinic's settings (admins)",
+    responses={200: ("The settings", SettingsOut)},
+    tags=("clinic",),
+    roles=(Role.ADMIN,),
+)
+def api_clinic_settings() -> Response:
+    return json_response(SettingsOut(**clinic_settings(current_user.clinic)))
+
+
+@api_route(
+    "/clinic/settings",
+    "PATCH",
+    "Change the clinic's settings (admins); 422 names each bad value",
+    request=SettingsPatch,
+    responses={200: ("The new settings", SettingsOut)},
+    tags=("clinic",),
+    roles=(Role.ADMIN,),
+)
+def api_update_clinic_settings() -> Response:
+    _, raw = parse_body(SettingsPatch)
+    settings = update_clinic_settings(current_user.clinic, raw, by=current_user, now=utcnow())
+    return json_response(SettingsOut(**settings))

@@ -93,7 +93,33 @@ class TodayItemOut(DosageOut):
     exercise: ExerciseOut
 
 
+class CallOut(BaseModel):
+    number: str = Field(description="The number to dial (the tel: link)")
+    who: str = Field(description="Whom it reaches: the emergency services, or the clinic")
+    label: str = Field(description="The button's words, e.g. Call 999")
+
+
+class InstructionOut(BaseModel):
+    level: Literal["emergency", "urgent", "prompt", "none"]
+    text: str
+    call: CallOut | None = Field(
+        None,
+        description="Whom to call: the clinic's emergency number for an emergency, the "
+        "clinic's phone (with the therapist's name) for urgent",
+    )
+
+
+class ContactOut(BaseModel):
+    """The numbers the patient needs after a red-flag answer, kept on the phone offline."""
+
+    therapist: str | None
+    clinic: str
+    clinic_phone: str | None
+    emergency_number: str | None
+
+
 class TodayOut(BaseModel):
+    contact: ContactOut
     program_id: int | None
     stage: int | None
     scheduled_today: bool
@@ -135,11 +161,6 @@ class SessionOut(BaseModel):
     exercises: list[ExerciseResultOut]
 
 
-class InstructionOut(BaseModel):
-    level: Literal["emergency", "urgent", "prompt", "none"]
-    text: str
-
-
 class CheckInOut(BaseModel):
     id: str
     kind: str
@@ -175,10 +196,17 @@ def _patient() -> Patient:
     roles=(Role.PATIENT,),
 )
 def me_today() -> Response:
-    view = today_view(_patient(), utcnow())
+    patient = _patient()
+    view = today_view(patient, utcnow())
     program = view.program
     return json_response(
         TodayOut(
+            contact=ContactOut(
+                therapist=patient.therapist.name if patient.therapist else None,
+                clinic=patient.clinic.name,
+                clinic_phone=patient.clinic.phone,
+                emergency_number=patient.clinic.emergency_number,
+            ),
             program_id=program.id if program else None,
             stage=program.stage if program else None,
             scheduled_today=view.scheduled_today,
@@ -271,6 +299,15 @@ def post_session() -> Response:
     return json_response(answer, 201 if logged.created else 200)
 
 
+def instruction_out(instruction: red_flags.Instruction) -> InstructionOut:
+    call = instruction.call
+    return InstructionOut(
+        level=instruction.level.value,
+        text=instruction.text,
+        call=CallOut(number=call.number, who=call.who, label=call.label) if call else None,
+    )
+
+
 def check_in_out(check_in: CheckIn, instruction: red_flags.Instruction, due: tuple) -> CheckInOut:
     return CheckInOut(
         id=check_in.client_id,
@@ -280,7 +317,7 @@ def check_in_out(check_in: CheckIn, instruction: red_flags.Instruction, due: tup
         morning_pain=check_in.morning_pain,
         self_care=list(check_in.self_care or []),
         red_flags=check_in.red_flag_answers(),
-        instruction=InstructionOut(level=instruction.level.value, text=instruction.text),
+        instruction=instruction_out(instruction),
         red_flags_due=list(due),
     )
 

@@ -76,6 +76,7 @@ class PatientIn(Strict):
     name: Annotated[Text, Field(min_length=1, max_length=120)]
     timezone: Text = Field(description="IANA name, e.g. Europe/London")
     email: Annotated[Text, Field(max_length=254)] | None = None
+    phone: Annotated[Text, Field(max_length=40)] | None = None
     intake_pain: Pain | None = None
     goals: Annotated[Text, Field(max_length=2000)] = ""
     intake_red_flags: IntakeRedFlags = IntakeRedFlags()
@@ -232,6 +233,7 @@ def api_create_patient() -> Response:
             name=body.name,
             timezone=body.timezone,
             email=body.email,
+            phone=body.phone,
             intake_pain=body.intake_pain,
             goals=body.goals,
             intake_red_flags=body.intake_red_flags.model_dump(exclude_none=True),

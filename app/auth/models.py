@@ -21,6 +21,10 @@ class Clinic(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     # Per-clinic alert thresholds (CLINICAL: every [D] number is a per-clinic default).
     policy_overrides: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Whom a patient calls after a red-flag answer (DESIGN §4 `instruction`): the clinic for
+    # "contact today", the local emergency number (e.g. 999, 911, 112) for an emergency.
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    emergency_number: Mapped[str | None] = mapped_column(sa.String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list["User"]] = relationship(back_populates="clinic")

@@ -22,6 +22,11 @@ class InvitePatientForm(FlaskForm):
         validators=[Optional(), Email("Enter a valid email address."), Length(max=254)],
         description="Leave empty if the patient has none with them; they add one when accepting.",
     )
+    phone = StringField(
+        "Phone (optional)",
+        validators=[Optional(), Length(max=40)],
+        description="So you can call the patient back after a red-flag answer.",
+    )
     timezone = SelectField("Timezone", validate_choice=False)
     intake_pain = IntegerField(
         "Pain today (0–10)",

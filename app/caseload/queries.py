@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from app.access import patient_scope
 from app.alerts.models import Alert
+from app.alerts.queries import triage_key
 from app.auth.models import User
 from app.caseload.models import PatientSummary, stored_adherence
 from app.caseload.summary import DATA_DAYS_FOR_CODE
@@ -131,9 +132,9 @@ class CaseloadRow:
         )
 
 
-def alert_priority(alert: OpenAlert) -> tuple[int, int, float]:
-    """Sort key of an open alert: most serious, then new before acknowledged, then newest."""
-    return (-alert.severity.rank, 0 if alert.new else 1, -alert.created_at.timestamp())
+def alert_priority(alert: OpenAlert) -> tuple:
+    """Sort key of an open alert (the one triage order of DESIGN §4)."""
+    return triage_key(alert.severity, alert.status, alert.created_at)
 
 
 SUMMARY_COLUMNS = (

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.alerts.models import Alert
+from app.alerts.queries import Linked
 from app.assessment import assess_patient
 from app.charts import PainChart, pain_chart
 from app.clinical import numbers
@@ -73,6 +74,21 @@ class PatientRecord:
     @property
     def today(self) -> date:
         return self.assessment.today
+
+    def linked(self, alert: Alert) -> list[Linked]:
+        """The shown sessions and check-ins behind an alert (no query: they are loaded)."""
+        sessions = set(alert.session_ids or ())
+        check_ins = set(alert.check_in_ids or ())
+        items = [
+            Linked("session", s.id, s.local_date, s.completed_at)
+            for s in self.sessions
+            if s.id in sessions
+        ] + [
+            Linked("check-in", c.id, c.local_date, c.recorded_at)
+            for c in self.check_ins
+            if c.id in check_ins
+        ]
+        return sorted(items, key=lambda item: item.at)
 
 
 def shown_window(patient: Patient, today: date, until: date | None) -> Window:

@@ -71,6 +71,7 @@ def invite():
                     name=form.name.data,
                     timezone=form.timezone.data,
                     email=form.email.data or None,
+                    phone=form.phone.data or None,
                     intake_pain=form.intake_pain.data,
                     goals=form.goals.data or "",
                     intake_red_flags=form.intake_red_flags(),

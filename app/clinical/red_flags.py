@@ -21,8 +21,8 @@ class RedFlagLevel(StrEnum):
 @dataclass(frozen=True)
 class Question:
     id: str
-    text: str
-    target: str
+    text: str  # what the patient is asked (CLINICAL §6, plain words)
+    target: str  # what a yes may mean, for the clinician (CLINICAL §6 "target")
     level: str  # emergency | urgent | prompt | modifier
 
 
@@ -87,6 +87,23 @@ QUESTIONS: tuple[Question, ...] = (
         "modifier",
     ),
 )
+# What a yes means in a clinician's words, for alerts, the inbox, evidence and the check-in table
+# (never only "RF2"); the code stays as a small reference beside it.
+CLINICIAN_WORDS: dict[str, str] = {
+    "RF1": "numbness or altered feeling in the saddle area (between the legs, genitals, back "
+    "passage)",
+    "RF2": "new trouble starting or controlling urine, or not knowing if the bladder is full",
+    "RF3": "new leaking of urine or stool",
+    "RF4": "new loss of genital feeling, or new erection or ejaculation problems",
+    "RF5": "pain, numbness or weakness down both legs",
+    "RF6": "new or worsening leg or foot weakness",
+    "RF7": "fever, chills or feeling unwell with the back pain",
+    "RF8": "a fall, accident or heavy strain followed by worse pain",
+    "RF9": "a history of cancer",
+    "RF10": "weight loss without trying",
+    "RF11": "constant night pain that no position eases",
+    "RF12": "long-term steroids, osteoporosis, immune suppression or injected drug use",
+}
 QUESTION_IDS: tuple[str, ...] = tuple(q.id for q in QUESTIONS)
 BY_ID: dict[str, Question] = {q.id: q for q in QUESTIONS}
 EMERGENCY_IDS = ("RF1", "RF2", "RF3", "RF4", "RF5")
@@ -116,9 +133,29 @@ INSTRUCTIONS: dict[RedFlagLevel, str] = {
 
 
 @dataclass(frozen=True)
+class Call:
+    """Whom to call after a red-flag answer, for a tap-to-call button (DESIGN §4)."""
+
+    number: str
+    who: str  # "the emergency services", "Alex Morgan, Homestretch Demo Clinic"
+    label: str  # the button: "Call 999", "Call your clinic"
+
+
+@dataclass(frozen=True)
 class Instruction:
     level: RedFlagLevel
     text: str
+    call: Call | None = None
+
+
+def in_words(question_id: str) -> str:
+    """Say what a yes to a question means, with its target: "new leaking of urine or stool
+    (RF3; possible cauda equina)"."""
+    question = BY_ID.get(question_id)
+    words = CLINICIAN_WORDS.get(question_id, question_id)
+    if question is None or question.level == "modifier":
+        return f"{words} ({question_id})"
+    return f"{words} ({question_id}; possible {question.target})"
 
 
 def classify(answers: Mapping[str, bool], risk_modifier: bool = False) -> RedFlagLevel:
@@ -136,8 +173,33 @@ def classify(answers: Mapping[str, bool], risk_modifier: bool = False) -> RedFla
     return RedFlagLevel.NONE
 
 
-def instruction(level: RedFlagLevel) -> Instruction:
-    return Instruction(level, INSTRUCTIONS[level])
+def instruction(
+    level: RedFlagLevel,
+    *,
+    emergency_number: str | None = None,
+    therapist: str | None = None,
+    clinic: str | None = None,
+    clinic_phone: str | None = None,
+) -> Instruction:
+    """Return what the patient is told at this level, and whom to call (CLINICAL §6).
+
+    An emergency names the local emergency number; "contact today" names the therapist and the
+    clinic's phone. Without the clinic's numbers the plain CLINICAL §6 text stands.
+    """
+    text = INSTRUCTIONS[level]
+    call = None
+    if level is RedFlagLevel.EMERGENCY and emergency_number:
+        text = text.replace("your local emergency number", emergency_number)
+        call = Call(emergency_number, "the emergency services", f"Call {emergency_number}")
+    elif level is RedFlagLevel.URGENT:
+        if therapist:
+            text = text.replace("Contact your therapist", f"Contact your therapist, {therapist},")
+        if clinic_phone:
+            where = clinic or "your clinic"
+            text += f" You can call {where} on {clinic_phone}."
+            who = ", ".join(part for part in (therapist, clinic) if part) or "your clinic"
+            call = Call(clinic_phone, who, "Call your clinic")
+    return Instruction(level, text, call)
 
 
 def is_full_screen(answers: Mapping[str, bool]) -> bool:

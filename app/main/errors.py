@@ -4,8 +4,8 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.problems import problem
 from app.extensions import db
+from app.problems import problem
 
 MESSAGES = {
     400: (

@@ -202,12 +202,25 @@ def red_flags_due(patient: Patient, now: datetime) -> tuple[str, ...]:
     return due_questions(assess_patient(patient, now))
 
 
+def instruction_for(patient: Patient, level: red_flags.RedFlagLevel) -> red_flags.Instruction:
+    """What the patient is told at this level, with their clinic's numbers (DESIGN §4)."""
+    clinic = patient.clinic
+    therapist = patient.therapist
+    return red_flags.instruction(
+        level,
+        emergency_number=clinic.emergency_number,
+        therapist=therapist.name if therapist else None,
+        clinic=clinic.name,
+        clinic_phone=clinic.phone,
+    )
+
+
 def _check_in_result(
     patient: Patient, check_in: CheckIn, created: bool, now: datetime
 ) -> CheckInResult:
     return CheckInResult(
         check_in=check_in,
         created=created,
-        instruction=red_flags.instruction(check_in.red_flag_level),
+        instruction=instruction_for(patient, check_in.red_flag_level),
         red_flags_due=red_flags_due(patient, now),
     )

@@ -14,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app import audit
+from app.admin.settings import check_phone
 from app.alerts.engine import evaluate_patients
 from app.auth.models import Clinic, User
 from app.auth.services import (
@@ -43,6 +44,7 @@ class NewPatient:
     name: str
     timezone: str
     email: str | None = None
+    phone: str | None = None
     intake_pain: int | None = None
     goals: str = ""
     intake_red_flags: Mapping[str, bool] = field(default_factory=dict)
@@ -92,6 +94,11 @@ def invite_patient(clinic: Clinic, data: NewPatient, *, by: User | None, now: da
             email = check_email(data.email.strip())
         except ValidationFailed as exc:
             errors.update(exc.errors)
+    phone = None
+    try:
+        phone = check_phone(data.phone)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
     therapist = _therapist(clinic, data.therapist_email, by, errors)
     if errors:
         raise ValidationFailed(errors)
@@ -111,6 +118,7 @@ def invite_patient(clinic: Clinic, data: NewPatient, *, by: User | None, now: da
         clinic_id=clinic.id,
         therapist_id=therapist.id,
         timezone=data.timezone,
+        phone=phone,
         intake_pain=data.intake_pain,
         goals=(data.goals or "").strip(),
         risk_modifier=bool(data.intake_red_flags.get("RF12")),

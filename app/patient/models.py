@@ -32,6 +32,8 @@ class Patient(db.Model):
     clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinics.id"), index=True)
     therapist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     timezone: Mapped[str] = mapped_column(sa.String(64))
+    # So the therapist can call back after a red flag (a tel: link on the patient page).
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
     intake_pain: Mapped[int | None]
     goals: Mapped[str] = mapped_column(sa.Text, default="")
     # RF12 is asked at intake and raises RF9–RF11 from prompt to urgent (CLINICAL §6).

@@ -29,7 +29,7 @@ from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.forms import save, show_errors
 from app.inputs import parse_instant
-from app.patient.check_ins import CheckInReport, record_check_in, red_flags_due
+from app.patient.check_ins import CheckInReport, instruction_for, record_check_in, red_flags_due
 from app.patient.forms import CheckInForm, PlayerForm, SymptomForm
 from app.patient.models import CheckIn, Patient
 from app.patient.queries import (
@@ -255,7 +255,7 @@ def checkin_result(client_id: str):
     check_in = find_check_in(patient, client_id)
     if check_in is None:
         abort(404)
-    instruction = red_flags.instruction(check_in.red_flag_level)
+    instruction = instruction_for(patient, check_in.red_flag_level)
     return render_template(
         "patient/checkin_result.html",
         check_in=check_in,

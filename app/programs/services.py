@@ -291,9 +291,7 @@ def lock_program(program: Program) -> Program:
     DESIGN §6: on PostgreSQL a second stage, status or item change waits for the first to
     commit and then sees its result (SQLite's BEGIN IMMEDIATE already serialises writers).
     """
-    db.session.execute(
-        sa.select(Program.id).where(Program.id == program.id).with_for_update()
-    )
+    db.session.execute(sa.select(Program.id).where(Program.id == program.id).with_for_update())
     db.session.refresh(program)
     return program
 

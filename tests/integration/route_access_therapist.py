@@ -67,3 +67,11 @@ ACCESS.update(
         "api.api_update_clinic_policy": {"admin"},
     }
 )
+
+ACCESS.update(
+    {
+        "admin.settings": {"admin"},
+        "api.api_clinic_settings": {"admin"},
+        "api.api_update_clinic_settings": {"admin"},
+    }
+)

@@ -215,13 +215,15 @@ def test_the_detail_page_shows_the_reason_the_numbers_and_links_to_the_sessions(
         ("Current pain", "6.0"),
         ("Adherence", "100 %"),
         ("Program day", "25"),
-        ("Readings used", "14"),
+        ("Pain ratings in the last days", "14"),
     ]:
         assert re.search(rf"<dt>{re.escape(label)}</dt>\s*<dd>{re.escape(value)}", evidence), label
     assert "14 of 14 planned sessions" in evidence
     patient_page = f"/caseload/patients/{bundle.patient.id}"
+    # Links by date, to the weeks of the patient page that hold them (no "#110").
     for session_id in (first, second):
-        assert f'href="{patient_page}#session-{session_id}"' in html
+        assert re.search(rf'href="{patient_page}\?until=[0-9-]+#session-{session_id}"', html)
+    assert f">#{first}<" not in html
     # The anchors exist on the patient page.
     page = as_therapist.get(patient_page).get_data(as_text=True)
     for session_id in (first, second):

@@ -54,6 +54,7 @@ def test_today_answers_with_exactly_the_design_fields(client, patient):
     answer = client.get("/api/v1/me/today").get_json()
 
     assert set(answer) == {
+        "contact",  # the numbers to call after a red flag, kept on the phone for offline
         "program_id",
         "stage",
         "scheduled_today",
@@ -241,7 +242,11 @@ def test_a_morning_check_in_answers_with_the_instruction_and_the_questions_due(c
 
     assert response.status_code == 201
     answer = response.get_json()
-    assert answer["instruction"] == {"level": "none", "text": INSTRUCTIONS[RedFlagLevel.NONE]}
+    assert answer["instruction"] == {
+        "level": "none",
+        "text": INSTRUCTIONS[RedFlagLevel.NONE],
+        "call": None,
+    }
     assert answer["red_flags_due"] == []  # the full screen was just answered
     assert answer["self_care"] == ["heat"]
 

@@ -590,8 +590,10 @@ def test_red_flags_fire_without_a_program() -> None:
     finding = run(timeline, 2)[AlertKind.RED_FLAG_EMERGENCY]
     assert finding.evidence["program_day"] is None
     assert finding.reason == (
-        f"Emergency red flag on {day(1).isoformat()}: RF1, RF3 were answered yes; "
-        "the patient was told to go to an emergency department now."
+        f"Emergency red flag on {day(1).isoformat()}: numbness or altered feeling in the saddle "
+        "area (between the legs, genitals, back passage) (RF1; possible cauda equina); new "
+        "leaking of urine or stool (RF3; possible cauda equina); the patient was told to go to "
+        "an emergency department now."
     )
 
 

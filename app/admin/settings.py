@@ -1,0 +1,78 @@
+"""The clinic's settings: the numbers patients call after a red-flag answer (DESIGN §4)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from app import audit
+from app.auth.models import Clinic, User
+from app.errors import ValidationFailed
+
+# A phone number as people write it: digits with spaces, dots, dashes, brackets, a leading +.
+PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{3,30}$")
+# An emergency number is a short run of digits (999, 911, 112, 000, 1122).
+EMERGENCY = re.compile(r"^[0-9]{2,6}$")
+SETTINGS = ("phone", "emergency_number")
+
+
+def check_phone(value: Any, field: str = "phone") -> str | None:
+    """Return a phone number tidied up, None for an empty one, or refuse it."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or not PHONE.match(value.strip()):
+        raise ValidationFailed({field: "Give a phone number, such as +44 20 7946 0000."})
+    return " ".join(value.split())
+
+
+def tel(number: str | None) -> str | None:
+    """Return the number as a tel: link target (digits and a leading +)."""
+    if not number:
+        return None
+    digits = re.sub(r"[^0-9+]", "", number)
+    return f"tel:{digits}" if digits else None
+
+
+def clinic_settings(clinic: Clinic) -> dict[str, Any]:
+    return {"phone": clinic.phone, "emergency_number": clinic.emergency_number}
+
+
+def update_clinic_settings(
+    clinic: Clinic, changes: Mapping[str, Any], *, by: User, now: datetime
+) -> dict[str, Any]:
+    """Change the clinic's phone and emergency number; refuse anything else (nothing changes)."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name not in SETTINGS:
+            errors[name] = f"There is no setting called {name!r}."
+            continue
+        try:
+            if name == "phone":
+                clean[name] = check_phone(value)
+            elif value is None or (isinstance(value, str) and not value.strip()):
+                clean[name] = None
+            elif isinstance(value, str) and EMERGENCY.match(value.strip()):
+                clean[name] = value.strip()
+            else:
+                raise ValidationFailed({name: "Give the local emergency number, such as 999."})
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    changed = [name for name, value in clean.items() if getattr(clinic, name) != value]
+    for name in changed:
+        setattr(clinic, name, clean[name])
+    if changed:
+        audit.record(
+            "clinic.settings",
+            actor=by,
+            clinic_id=clinic.id,
+            object_type="clinic",
+            object_id=clinic.id,
+            details={"changed": sorted(changed)},
+            now=now,
+        )
+    return clinic_settings(clinic)
