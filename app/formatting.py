@@ -88,6 +88,14 @@ def day_label(value: date | None) -> str:
     return value.strftime("%a %d %b").replace(" 0", " ")
 
 
+def long_date(value: date | str | None) -> str:
+    """A date with its year, as letters write it: "23 April 1961"."""
+    if value in (None, ""):
+        return "—"
+    day = date.fromisoformat(value[:10]) if isinstance(value, str) else value
+    return f"{day.day} {day:%B %Y}"
+
+
 def _exact(value: Any) -> Any:
     """Read an exact value stored as text ("21/4", "0.3") back into a Fraction."""
     return Fraction(value) if isinstance(value, str) else value
@@ -127,6 +135,7 @@ def init_app(app: Flask) -> None:
         seconds=seconds_label,
         local_dt=local_datetime,
         day=day_label,
+        long_date=long_date,
         number=number,
         pain_mean=pain_mean,
         signed=signed,

@@ -11,6 +11,7 @@ from app.enums import AlertAction, AlertKind, AlertStatus, Severity, enum_type
 from app.extensions import db
 
 if TYPE_CHECKING:
+    from app.auth.models import User
     from app.patient.models import Patient
 
 _OPEN = "status IN ('open', 'acknowledged', 'snoozed')"
@@ -76,3 +77,4 @@ class Referral(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     patient: Mapped["Patient"] = relationship()
+    created_by: Mapped["User | None"] = relationship()

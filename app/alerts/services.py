@@ -164,7 +164,7 @@ def resolve_alert(
                 alert_id=alert.id,
                 to_whom=referral.to.strip()[:200],
                 reason=referral.reason.strip(),
-                summary=referral_summary(alert.patient, now),
+                summary=referral_summary(alert.patient, now, alert),
                 created_by_id=by.id,
                 created_at=now,
             )

@@ -19,7 +19,7 @@ from app.alerts.queries import (
     is_snoozed,
     linked_data,
 )
-from app.alerts.referrals import REFERRAL_CRITERIA
+from app.alerts.referrals import REFERRAL_CRITERIA, letter_chart
 from app.alerts.services import (
     ReferralData,
     acknowledge_alert,
@@ -172,4 +172,12 @@ def referral(referral_id: int):
         object_type="referral",
         object_id=item.id,
     )
-    return render_template("alerts/referral.html", referral=item, s=item.summary)
+    return render_template(
+        "alerts/referral.html",
+        referral=item,
+        s=item.summary,
+        patient=item.patient,
+        clinic=item.patient.clinic,
+        referrer=item.created_by,
+        chart=letter_chart(item.summary),
+    )

@@ -77,6 +77,7 @@ class PatientIn(Strict):
     timezone: Text = Field(description="IANA name, e.g. Europe/London")
     email: Annotated[Text, Field(max_length=254)] | None = None
     phone: Annotated[Text, Field(max_length=40)] | None = None
+    date_of_birth: date | None = None
     intake_pain: Pain | None = None
     goals: Annotated[Text, Field(max_length=2000)] = ""
     intake_red_flags: IntakeRedFlags = IntakeRedFlags()
@@ -234,6 +235,7 @@ def api_create_patient() -> Response:
             timezone=body.timezone,
             email=body.email,
             phone=body.phone,
+            date_of_birth=body.date_of_birth,
             intake_pain=body.intake_pain,
             goals=body.goals,
             intake_red_flags=body.intake_red_flags.model_dump(exclude_none=True),

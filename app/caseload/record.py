@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from app.alerts.models import Alert
+from app.alerts.models import Alert, Referral
 from app.alerts.queries import Linked
 from app.assessment import assess_patient
 from app.charts import PainChart, pain_chart
@@ -32,6 +32,7 @@ WEEKS_SHOWN = 6
 MAX_ALERTS = 50
 MAX_STAGE_CHANGES = 30
 MAX_OUTCOMES = 30
+MAX_REFERRALS = 20
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class PatientRecord:
     alerts: list[Alert]
     stage_changes: list[StageChange]
     outcomes: list[OutcomeResponse]
+    referrals: list[Referral]
     chart: PainChart
     chart_rows: list[tuple[date, str, int]]
     calendar: list[list[CalendarDay]]
@@ -164,6 +166,14 @@ def patient_record(patient: Patient, now: datetime, until: date | None = None) -
             .limit(MAX_OUTCOMES)
         )
     )
+    referrals = list(
+        db.session.scalars(
+            sa.select(Referral)
+            .where(Referral.patient_id == patient.id)
+            .order_by(Referral.created_at.desc())
+            .limit(MAX_REFERRALS)
+        )
+    )
     chart, chart_rows = _chart(assessment, window, sessions, check_ins)
     timeline = assessment.timeline
     calendar = (
@@ -181,6 +191,7 @@ def patient_record(patient: Patient, now: datetime, until: date | None = None) -
         alerts=alerts,
         stage_changes=stage_changes,
         outcomes=outcomes,
+        referrals=referrals,
         chart=chart,
         chart_rows=chart_rows,
         calendar=calendar,

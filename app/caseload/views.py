@@ -20,7 +20,12 @@ from sqlalchemy.orm import joinedload
 from app import audit
 from app.access import clinician_required, get_patient_or_404
 from app.auth import services as accounts
-from app.caseload.forms import InvitationForm, InvitePatientForm, timezone_choices
+from app.caseload.forms import (
+    ASSIGN_LATER,
+    InvitationForm,
+    InvitePatientForm,
+    timezone_choices,
+)
 from app.caseload.queries import CaseloadFilter, caseload
 from app.caseload.record import patient_record
 from app.db import utcnow
@@ -29,6 +34,9 @@ from app.inputs import query_int, search_text
 from app.links import invitation_url
 from app.patient.enrolment import Invited, NewPatient, invite_patient
 from app.patient.models import Patient
+from app.programs.content import BUILTIN_TEMPLATE
+from app.programs.queries import current_program
+from app.programs.services import Assignment
 from app.qr import qr_svg
 
 bp = Blueprint("caseload", __name__)
@@ -58,7 +66,6 @@ def index():
 def invite():
     """Create a patient and a single-use invitation shown as a link and a QR code."""
     form = InvitePatientForm()
-    form.timezone.choices = timezone_choices()
     if request.method == "GET":
         form.timezone.data = current_app.config["DEFAULT_TIMEZONE"]
     invited: list[Invited] = []
@@ -69,15 +76,23 @@ def invite():
                 current_user.clinic,
                 NewPatient(
                     name=form.name.data,
-                    timezone=form.timezone.data,
+                    timezone=(form.timezone.data or "").strip().replace(" ", "_"),
                     email=form.email.data or None,
                     phone=form.phone.data or None,
+                    date_of_birth=form.date_of_birth.data,
                     intake_pain=form.intake_pain.data,
                     goals=form.goals.data or "",
                     intake_red_flags=form.intake_red_flags(),
                 ),
                 by=current_user,
                 now=utcnow(),
+                program=Assignment(
+                    template=BUILTIN_TEMPLATE,
+                    stage=form.stage.data,
+                    sessions_per_week=form.sessions_per_week.data,
+                )
+                if form.stage.data != ASSIGN_LATER
+                else None,
             )
         ),
         fallback="name",
@@ -85,7 +100,8 @@ def invite():
         patient = invited[0].patient
         flash(f"{patient.name} is invited.", "success")
         return redirect(url_for("caseload.invitation", patient_id=patient.id))
-    return render_template("caseload/invite.html", form=form), 200 if not form.errors else 422
+    page = render_template("caseload/invite.html", form=form, timezones=timezone_choices())
+    return page, 200 if not form.errors else 422
 
 
 def _patient(patient_id: int) -> Patient:
@@ -109,6 +125,7 @@ def invitation(patient_id: int):
         url=url,
         qr=qr_svg(url, f"QR code of the invitation link for {patient.name}") if url else None,
         form=InvitationForm(),
+        program=current_program(patient),
         now=now,
     )
 

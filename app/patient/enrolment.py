@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -33,6 +33,7 @@ from app.mail import send_after_commit
 from app.patient.check_ins import CheckInReport, record_check_in
 from app.patient.models import Patient
 from app.patient.sessions import pain_error
+from app.programs.services import Assignment, assign_program
 from app.timeutil import is_timezone
 
 MAX_NAME = 120
@@ -45,6 +46,7 @@ class NewPatient:
     timezone: str
     email: str | None = None
     phone: str | None = None
+    date_of_birth: date | None = None
     intake_pain: int | None = None
     goals: str = ""
     intake_red_flags: Mapping[str, bool] = field(default_factory=dict)
@@ -61,7 +63,25 @@ class Invited:
     emailed: bool
 
 
-def invite_patient(clinic: Clinic, data: NewPatient, *, by: User | None, now: datetime) -> Invited:
+def birth_date_error(born: date | None, now: datetime) -> str | None:
+    """A date of birth is optional; when given it lies in the last 120 years."""
+    if born is None:
+        return None
+    if not isinstance(born, date) or isinstance(born, datetime):
+        return "Enter the date of birth as a date, e.g. 1961-04-23."
+    if born > now.date() or born.year < now.year - 120:
+        return "Enter a date of birth in the past 120 years."
+    return None
+
+
+def invite_patient(
+    clinic: Clinic,
+    data: NewPatient,
+    *,
+    by: User | None,
+    now: datetime,
+    program: Assignment | None = None,
+) -> Invited:
     """Create a patient with a single-use invitation, email it, audit it.
 
     The patient belongs to ``by`` unless an admin (or the command line, ``by`` None) names
@@ -69,7 +89,8 @@ def invite_patient(clinic: Clinic, data: NewPatient, *, by: User | None, now: da
     patient confirms it on accepting, so the answer is the same whether or not the address
     already has an account anywhere (DESIGN §6). Intake red-flag answers (RF9, RF12) are
     recorded as an intake check-in, so a yes raises the same screen result as any other
-    (CLINICAL §6).
+    (CLINICAL §6). With ``program`` the routine is assigned in the same step, so the patient
+    who accepts sees exercises, not "No exercises yet".
     """
     errors: dict[str, str] = {}
     name = (data.name or "").strip()
@@ -99,6 +120,8 @@ def invite_patient(clinic: Clinic, data: NewPatient, *, by: User | None, now: da
         phone = check_phone(data.phone)
     except ValidationFailed as exc:
         errors.update(exc.errors)
+    if (message := birth_date_error(data.date_of_birth, now)) is not None:
+        errors["date_of_birth"] = message
     therapist = _therapist(clinic, data.therapist_email, by, errors)
     if errors:
         raise ValidationFailed(errors)
@@ -119,6 +142,7 @@ def invite_patient(clinic: Clinic, data: NewPatient, *, by: User | None, now: da
         therapist_id=therapist.id,
         timezone=data.timezone,
         phone=phone,
+        date_of_birth=data.date_of_birth,
         intake_pain=data.intake_pain,
         goals=(data.goals or "").strip(),
         risk_modifier=bool(data.intake_red_flags.get("RF12")),
@@ -141,6 +165,8 @@ def invite_patient(clinic: Clinic, data: NewPatient, *, by: User | None, now: da
             ),
             now=now,
         )
+    if program is not None:
+        assign_program(patient, program, by=by, now=now)
     evaluate_patients([patient.id], now)
     emailed = bool(email) and send_after_commit(
         email,

@@ -34,6 +34,8 @@ class Patient(db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(64))
     # So the therapist can call back after a red flag (a tel: link on the patient page).
     phone: Mapped[str | None] = mapped_column(sa.String(40))
+    # Optional; with the record number it identifies the patient on a referral letter.
+    date_of_birth: Mapped[date | None] = mapped_column(sa.Date)
     intake_pain: Mapped[int | None]
     goals: Mapped[str] = mapped_column(sa.Text, default="")
     # RF12 is asked at intake and raises RF9–RF11 from prompt to urgent (CLINICAL §6).
@@ -54,6 +56,11 @@ class Patient(db.Model):
     @property
     def name(self) -> str:
         return self.user.name
+
+    @property
+    def record_number(self) -> str:
+        """The patient's identifier on letters and exports: "HS-000123"."""
+        return f"HS-{self.id:06d}"
 
     def __repr__(self) -> str:
         return f"<Patient {self.id}>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from app.enums import (
 )
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.formatting import dose_label
 from app.patient.models import Patient
 from app.programs.models import (
     DOSAGE_FIELDS,
@@ -304,6 +306,11 @@ class StagePlanItem:
     dosage: dict[str, Any]
     carried_over: bool
 
+    @property
+    def dose(self) -> str:
+        """The dose in words, as the builder and the player say it."""
+        return dose_label(SimpleNamespace(**self.dosage, exercise=self.exercise))
+
 
 @dataclass(frozen=True)
 class StagePlan:
@@ -312,6 +319,7 @@ class StagePlan:
     to_stage: int
     items: tuple[StagePlanItem, ...]
     dropped: tuple[Exercise, ...]
+    name: str = ""
 
 
 def stage_plan(program: Program, to_stage: int) -> StagePlan | None:
@@ -328,7 +336,7 @@ def stage_plan(program: Program, to_stage: int) -> StagePlan | None:
         items.append(StagePlanItem(link.exercise, source.copy_dosage(), kept is not None))
     staying = {link.exercise_id for link in stage.default_exercises}
     dropped = tuple(item.exercise for item in program.items if item.exercise_id not in staying)
-    return StagePlan(to_stage, tuple(items), dropped)
+    return StagePlan(to_stage, tuple(items), dropped, stage.name)
 
 
 def change_stage(

@@ -24,7 +24,13 @@ from app.programs.forms import (
     ScheduleForm,
     StageForm,
 )
-from app.programs.models import Program, ProgramItem
+from app.programs.models import (
+    Program,
+    ProgramItem,
+    RoutineTemplate,
+    TemplateStage,
+    TemplateStageExercise,
+)
 from app.programs.services import (
     Assignment,
     add_item,
@@ -37,6 +43,7 @@ from app.programs.services import (
     pause_program,
     remove_item,
     resume_program,
+    stage_plan,
     update_item_dosage,
 )
 from app.timeutil import local_date
@@ -97,6 +104,10 @@ def _load_program(program_id: int) -> Program:
         .where(Program.id == program.id)
         .options(
             selectinload(Program.items).selectinload(ProgramItem.exercise),
+            selectinload(Program.template)
+            .selectinload(RoutineTemplate.stages)
+            .selectinload(TemplateStage.default_exercises)
+            .selectinload(TemplateStageExercise.exercise),
             selectinload(Program.stage_changes),
             selectinload(Program.status_changes),
             selectinload(Program.schedule_changes),
@@ -143,6 +154,11 @@ def _builder(program: Program, **forms):  # type: ignore[no-untyped-def]
         reason_form=ReasonForm(formdata=None),
         button=ButtonForm(formdata=None),
         users={c.changed_by_id: c.changed_by for c in program.stage_changes},
+        previews=[
+            plan
+            for number in range(1, 5)
+            if number != program.stage and (plan := stage_plan(program, number)) is not None
+        ],
     )
 
 

@@ -12,3 +12,38 @@ for (const button of document.querySelectorAll('[data-copy]')) {
     }
   });
 }
+
+// Stage change preview: every stage's plan is on the page (readable without script); show the
+// one the select names.
+const stageSelect = document.querySelector('select[name="stage"]');
+const previews = document.querySelectorAll('[data-stage-preview]');
+if (stageSelect && previews.length) {
+  const showChosen = () => {
+    for (const preview of previews) preview.hidden = preview.dataset.stagePreview !== stageSelect.value;
+  };
+  stageSelect.addEventListener('change', showChosen);
+  showChosen();
+}
+
+// Feedback where the eye is: a message after a change moves beside the part of the page the
+// redirect named (#item-3) and takes focus; a refused form puts focus on its first error.
+const flashes = document.querySelector('.flashes');
+const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+const invalid = document.querySelector(
+  '.field-invalid input:not([type=hidden]), .field-invalid select, .field-invalid textarea',
+);
+if (invalid) {
+  invalid.closest('details')?.setAttribute('open', '');
+  invalid.scrollIntoView({ block: 'center' });
+  invalid.focus({ preventScroll: true });
+} else if (flashes && target) {
+  target.prepend(flashes);
+  flashes.tabIndex = -1;
+  flashes.scrollIntoView({ block: 'center' });
+  flashes.focus({ preventScroll: true });
+}
+
+// Print buttons on the handout and the referral letter.
+for (const button of document.querySelectorAll('[data-print]')) {
+  button.addEventListener('click', () => window.print());
+}

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.alerts.models import Alert, Referral
-from app.alerts.referrals import REFERRAL_CRITERIA
+from app.alerts.referrals import CRITERIA, REFERRAL_CRITERIA
 from app.alerts.services import ReferralData, resolve_alert
 from app.db import utcnow
 from app.enums import AlertAction, AlertKind, AlertStatus, Role, Severity, StageDirection
@@ -407,10 +407,16 @@ def test_referring_creates_a_referral_with_a_full_summary_and_a_printable_page(
     assert s["adherence_14d"]["ratio"] is not None
     assert [r["value"] for r in s["pain"]["readings"]].count(6) >= 3
     assert s["pain"]["intake"] == 6
-    assert [a["kind"] for a in s["alerts"]] == ["PERSISTENT_PAIN"]
+    # The alert being referred is the letter's finding, with its status as referred.
+    assert s["finding"]["kind"] == "PERSISTENT_PAIN" and s["finding"]["action"] == "referred"
+    assert s["alerts"] == []
     [screen] = s["red_flags"]
     assert screen["yes"] == [] and "RF2" in screen["asked"]
-    assert s["criteria"] == list(REFERRAL_CRITERIA)
+    assert (s["screens"]["full_screens"], s["screens"]["yes"]) == (1, [])
+    # Only the criteria that bear on persistent pain of 6/10 without leg signs.
+    assert CRITERIA["radiofrequency"] in s["criteria"]
+    assert CRITERIA["epidural"] not in s["criteria"]
+    assert set(s["criteria"]) < set(REFERRAL_CRITERIA)
     after = reload(alert)
     assert after.status is AlertStatus.RESOLVED
     assert after.action is AlertAction.REFERRED
@@ -423,7 +429,14 @@ def test_referring_creates_a_referral_with_a_full_summary_and_a_printable_page(
     assert "Dr Lee, interventional pain clinic" in html
     assert "Pain persists despite full adherence" in html
     assert "Radiofrequency denervation only after failed non-surgical care" in html
-    assert "Persistent pain" in html or "persistent pain" in html
+    assert "Epidural injection" not in html
+    assert "Pain persisting despite exercise" in html and "resolved as referred" in html
+    assert bundle.patient.record_number in html
+    assert bundle.therapist.name in html and bundle.patient.clinic.name in html
+    assert "data-print" in html
+    assert "non response" not in html.lower() and "rule " not in html.lower()
+    patient_page = as_therapist.get(f"/caseload/patients/{bundle.patient.id}")
+    assert f'href="/alerts/referrals/{referral.id}"' in patient_page.get_data(as_text=True)
 
 
 # ---------------------------------------------------------------------------- access

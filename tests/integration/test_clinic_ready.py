@@ -188,6 +188,30 @@ def test_advancing_keeps_the_dosage_of_exercises_that_carry_over_and_closes_read
     assert closed.status is AlertStatus.RESOLVED and closed.action is AlertAction.PROGRESSED
 
 
+def test_the_builder_previews_what_a_stage_change_keeps_adds_and_drops(as_therapist, bundle, now):
+    from app.programs.services import stage_plan
+
+    program = bundle.program
+    walking = next(i for i in program.items if i.exercise.slug == "graded-walking")
+    update_item_dosage(walking, {"duration_seconds": 1500}, by=bundle.therapist, now=now)
+    db.session.commit()
+    plan = stage_plan(program, 2)
+    assert plan is not None
+
+    page = as_therapist.get(f"/programs/{program.id}").get_data(as_text=True)
+
+    preview = page.split('data-stage-preview="2"', 1)[1].split("</section>", 1)[0]
+    assert "What changes at stage 2" in preview
+    assert "Graded walking" in preview and "25 min" in preview
+    assert "kept at your dosage" in preview
+    new = [i.exercise.name for i in plan.items if not i.carried_over]
+    assert new and all(name in preview for name in new)
+    assert "new, at the library dose" in preview
+    if plan.dropped:
+        assert "Leaves the program" in preview
+    assert program.stage == 1, "a preview changes nothing"
+
+
 def test_a_suspended_program_is_offered_no_progression(as_therapist, bundle, make_alert, now):
     make_alert(bundle, AlertKind.READY_TO_PROGRESS)
     suspend_program(bundle.program, now=now, reason="Emergency red-flag answer")
@@ -210,3 +234,53 @@ def test_an_emergency_answer_suspends_at_once(bundle, now):
     db.session.commit()
     db.session.refresh(bundle.program)
     assert bundle.program.status is ProgramStatus.SUSPENDED
+
+
+# ---------------------------------------------------------------------------- invitation
+
+
+def newest_patient():  # type: ignore[no-untyped-def]
+    from app.patient.models import Patient
+
+    return db.session.scalar(sa.select(Patient).order_by(Patient.id.desc()).limit(1))
+
+
+def invite_form(**overrides: object) -> dict[str, object]:
+    return {"name": "Ada Invite", "timezone": "America/New York", "rf9": "no", "rf12": "no"} | (
+        overrides
+    )
+
+
+def test_a_program_chosen_at_invitation_is_assigned_with_the_patient(as_therapist):
+    from app.programs.queries import current_program
+
+    created = as_therapist.post(
+        "/caseload/patients/new", data=invite_form(stage="2", sessions_per_week="4")
+    )
+
+    assert created.status_code == 302
+    patient = newest_patient()
+    assert patient.timezone == "America/New_York"
+    program = current_program(patient)
+    assert program is not None and program.status is ProgramStatus.ACTIVE
+    assert (program.stage, program.sessions_per_week) == (2, 4)
+    assert program.items, "the patient would open an empty program"
+
+
+def test_assign_later_at_invitation_leaves_the_patient_without_a_program(as_therapist):
+    from app.programs.queries import current_program
+
+    created = as_therapist.post("/caseload/patients/new", data=invite_form(stage="0"))
+
+    assert created.status_code == 302
+    patient = newest_patient()
+    assert current_program(patient) is None
+
+
+def test_an_unknown_timezone_at_invitation_is_refused_and_creates_nobody(as_therapist):
+
+    refused = as_therapist.post("/caseload/patients/new", data=invite_form(timezone="Mars/Base"))
+
+    assert refused.status_code == 422
+    assert "Choose a timezone" in refused.get_data(as_text=True)
+    assert newest_patient().name != "Ada Invite"
