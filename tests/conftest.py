@@ -629,8 +629,12 @@ def in_parallel(*calls: Callable[[], object]) -> list[object]:
 
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[LiveServer]:
+    """Serve the app on a free port; links it makes (invitations, QR codes) point at it."""
     server = start_live_server(app)
+    configured = app.config["PUBLIC_BASE_URL"]
+    app.config["PUBLIC_BASE_URL"] = server.url
     yield server
+    app.config["PUBLIC_BASE_URL"] = configured
     server.stop()
 
 

@@ -26,22 +26,27 @@ if (stageSelect && previews.length) {
 }
 
 // Feedback where the eye is: a message after a change moves beside the part of the page the
-// redirect named (#item-3) and takes focus; a refused form puts focus on its first error.
-const flashes = document.querySelector('.flashes');
-const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
-const invalid = document.querySelector(
-  '.field-invalid input:not([type=hidden]), .field-invalid select, .field-invalid textarea',
-);
-if (invalid) {
-  invalid.closest('details')?.setAttribute('open', '');
-  invalid.scrollIntoView({ block: 'center' });
-  invalid.focus({ preventScroll: true });
-} else if (flashes && target) {
-  target.prepend(flashes);
-  flashes.tabIndex = -1;
-  flashes.scrollIntoView({ block: 'center' });
-  flashes.focus({ preventScroll: true });
+// redirect named (#item-3) and takes focus; a refused form puts focus on its first error. This
+// runs after the browser's own scroll to the #fragment, which would otherwise take focus back.
+function placeFeedback() {
+  const flashes = document.querySelector('.flashes');
+  const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+  const invalid = document.querySelector(
+    '.field-invalid input:not([type=hidden]), .field-invalid select, .field-invalid textarea',
+  );
+  if (invalid) {
+    invalid.closest('details')?.setAttribute('open', '');
+    invalid.scrollIntoView({ block: 'center' });
+    invalid.focus({ preventScroll: true });
+  } else if (flashes && target) {
+    target.prepend(flashes);
+    flashes.tabIndex = -1;
+    flashes.scrollIntoView({ block: 'center' });
+    flashes.focus({ preventScroll: true });
+  }
 }
+if (document.readyState === 'complete') placeFeedback();
+else window.addEventListener('load', () => requestAnimationFrame(placeFeedback), { once: true });
 
 // Print buttons on the handout and the referral letter.
 for (const button of document.querySelectorAll('[data-print]')) {
