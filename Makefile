@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres lint format audit bench lighthouse screenshots clean
+.PHONY: run test test-postgres lint format audit bench lighthouse screenshots figures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ clean:
 
 screenshots: $(VENV)/.test-deps
 	$(BIN)/python docs/screenshots.py
+
+# The contact sheet of every exercise figure (docs/figures.png), drawn in the system Chromium.
+figures: $(VENV)/.test-deps
+	$(BIN)/python docs/figures.py
 
 # Benchmarks (not part of the test suite); results go to bench/RESULTS.md.
 bench: $(VENV)/.test-deps

@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.auth.views import bp as auth_bp
     from app.caseload.views import bp as caseload_bp
+    from app.figures.views import bp as figures_bp
     from app.main.views import bp as main_bp
     from app.patient.views import bp as patient_bp
     from app.programs.views import bp as programs_bp
@@ -117,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(alerts_bp, url_prefix="/alerts")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix=API_PREFIX)
+    app.register_blueprint(figures_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

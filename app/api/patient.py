@@ -17,6 +17,7 @@ from app.clinical import red_flags
 from app.clinical.traffic_light import MESSAGES
 from app.db import utcnow
 from app.enums import CheckInKind, Role
+from app.figures.service import figure_url
 from app.inputs import Id, Instant, Text
 from app.patient.check_ins import CheckInReport, record_check_in
 from app.patient.models import CheckIn, Patient, Session
@@ -86,6 +87,9 @@ class ExerciseOut(BaseModel):
     name: str
     steps: list[str]
     cues: list[str]
+    figure_url: str | None = Field(
+        None, description="Path of the moving figure (SVG); add ?frame=start or end for a still"
+    )
 
 
 class TodayItemOut(DosageOut):
@@ -222,6 +226,7 @@ def me_today() -> Response:
                         name=step.exercise.name,
                         steps=list(step.exercise.steps or []),
                         cues=list(step.exercise.cues or []),
+                        figure_url=figure_url(step.exercise),
                     ),
                     **step.dosage,
                 )

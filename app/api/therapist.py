@@ -18,10 +18,12 @@ from app.caseload.queries import caseload
 from app.db import utcnow
 from app.enums import Role
 from app.extensions import db
+from app.figures.service import figure_url
 from app.inputs import Text
 from app.links import invitation_url
 from app.patient.enrolment import NewPatient, invite_patient
 from app.programs.models import Program, ProgramItem
+from app.programs.queries import library
 from app.programs.services import (
     Assignment,
     assign_program,
@@ -102,6 +104,20 @@ class LibraryExerciseOut(BaseModel):
     id: int
     slug: str
     name: str
+
+
+class LibraryEntryOut(BaseModel):
+    slug: str
+    name: str
+    stage: int = Field(description="The first stage the exercise belongs to")
+    stages: list[int] = Field(description="Every stage it belongs to")
+    target: str
+    builtin: bool
+    figure_url: str | None = Field(description="Path of the moving figure (SVG), if any")
+
+
+class LibraryOut(BaseModel):
+    exercises: list[LibraryEntryOut]
 
 
 class ItemOut(DosageOut):
@@ -212,6 +228,33 @@ def api_caseload() -> Response:
                     open_alerts=r.open_alerts,
                 )
                 for r in rows
+            ]
+        )
+    )
+
+
+@api_route(
+    "/exercises",
+    "get",
+    "The clinic's exercise library (built-in and the clinic's own), with figures",
+    responses={200: ("The library, by stage then name", LibraryOut)},
+    tags=("therapist",),
+    roles=CLINICIANS,
+)
+def api_exercises() -> Response:
+    return json_response(
+        LibraryOut(
+            exercises=[
+                LibraryEntryOut(
+                    slug=e.slug,
+                    name=e.name,
+                    stage=e.stage_from,
+                    stages=list(range(e.stage_from, e.stage_to + 1)),
+                    target=e.target,
+                    builtin=e.built_in,
+                    figure_url=figure_url(e),
+                )
+                for e in library(current_user.clinic_id)
             ]
         )
     )

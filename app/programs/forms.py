@@ -143,6 +143,29 @@ class ExerciseForm(DosageFields, FlaskForm):
     stage_to = SelectField("To stage", choices=STAGES, coerce=int)
     easier_note = TextAreaField("Easier variant", validators=[Optional(), Length(max=500)])
     harder_note = TextAreaField("Harder variant", validators=[Optional(), Length(max=500)])
+    # The figure: none, a built-in exercise's ("builtin:<slug>"), or two library poses.
+    figure = SelectField("Figure", validate_choice=False, default="")
+    figure_start = SelectField("Start pose", validate_choice=False, default="supine-knees-bent")
+    figure_end = SelectField("End pose", validate_choice=False, default="bridge")
+
+    def figure_choice(self) -> dict[str, str] | None:
+        """The figure as the exercise stores it (checked by the library service)."""
+        source = self.figure.data or ""
+        if source.startswith("builtin:"):
+            return {"slug": source.removeprefix("builtin:")}
+        if source == "poses":
+            return {"start": self.figure_start.data or "", "end": self.figure_end.data or ""}
+        return None
+
+    def fill_figure(self, choice: dict[str, str] | None) -> None:
+        if not choice:
+            self.figure.data = ""
+        elif "slug" in choice:
+            self.figure.data = f"builtin:{choice['slug']}"
+        else:
+            self.figure.data = "poses"
+            self.figure_start.data = choice.get("start")
+            self.figure_end.data = choice.get("end")
 
 
 class ArchiveForm(FlaskForm):

@@ -13,6 +13,7 @@ from app import audit
 from app.auth.models import User
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.figures.service import figure_error
 from app.programs.models import Exercise
 from app.programs.services import check_dosage
 
@@ -31,6 +32,7 @@ class ExerciseData:
     safety: str = ""
     easier_note: str | None = None
     harder_note: str | None = None
+    figure: dict[str, str] | None = None
 
 
 def lines(text: str | None) -> tuple[str, ...]:
@@ -49,6 +51,8 @@ def _check(data: ExerciseData) -> dict[str, Any]:
         errors["target"] = "Say what it trains."
     if not data.steps:
         errors["steps"] = "Write at least one step."
+    if (message := figure_error(data.figure)) is not None:
+        errors["figure"] = message
     if not (1 <= data.stage_from <= data.stage_to <= 4):
         errors["stage_to"] = "The last stage cannot come before the first."
     try:
@@ -73,6 +77,7 @@ def _apply(exercise: Exercise, data: ExerciseData, dosage: dict[str, Any]) -> No
     exercise.stage_to = data.stage_to
     exercise.easier_note = (data.easier_note or "").strip() or None
     exercise.harder_note = (data.harder_note or "").strip() or None
+    exercise.figure = dict(data.figure) if data.figure else None
     for field, value in dosage.items():
         setattr(exercise, field, value)
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.access import clinician_required
 from app.db import utcnow
+from app.figures.service import pose_choices
 from app.forms import save
 from app.inputs import query_int, search_text
 from app.programs import library as library_services
@@ -71,6 +72,7 @@ def _exercise_data(form: ExerciseForm) -> library_services.ExerciseData:
         safety=form.safety.data or "",
         easier_note=form.easier_note.data,
         harder_note=form.harder_note.data,
+        figure=form.figure_choice(),
     )
 
 
@@ -90,6 +92,29 @@ def _fill_exercise_form(form: ExerciseForm, source: Exercise) -> None:
     form.fill_dosage(source)
     form.steps.data = "\n".join(source.steps)
     form.cues.data = "\n".join(source.cues)
+    # A copy of a built-in exercise keeps its figure.
+    form.fill_figure({"slug": source.slug} if source.built_in else source.figure)
+
+
+def _form_page(form: ExerciseForm, exercise: Exercise | None) -> tuple[str, int]:
+    """The exercise form with its figure choices and a preview of the chosen figure."""
+    builtins = [e for e in queries.library(current_user.clinic_id) if e.built_in]
+    form.figure.choices = [
+        ("", "No figure"),
+        ("poses", "Two poses from the pose library"),
+        *((f"builtin:{e.slug}", f"Like: {e.name}") for e in builtins),
+    ]
+    form.figure_start.choices = form.figure_end.choices = pose_choices()
+    choice = form.figure_choice()
+    preview = None
+    if choice and "slug" in choice:
+        preview = url_for("figures.figure", slug=choice["slug"])
+    elif choice:
+        preview = url_for("figures.poses", start=choice["start"], end=choice["end"])
+    page = render_template(
+        "programs/exercise_form.html", form=form, exercise=exercise, preview=preview
+    )
+    return page, 422 if form.errors else 200
 
 
 @bp.route("/exercises/new", methods=["GET", "POST"])
@@ -113,8 +138,7 @@ def new_exercise():
     ):
         flash(f"“{created[0].name}” is in the library.", "success")
         return redirect(url_for("programs.exercise", exercise_id=created[0].id))
-    page = render_template("programs/exercise_form.html", form=form, exercise=None)
-    return page, 422 if form.errors else 200
+    return _form_page(form, None)
 
 
 @bp.route("/exercises/<int:exercise_id>/edit", methods=["GET", "POST"])
@@ -135,8 +159,7 @@ def edit_exercise(exercise_id: int):
     ):
         flash("Saved.", "success")
         return redirect(url_for("programs.exercise", exercise_id=exercise.id))
-    page = render_template("programs/exercise_form.html", form=form, exercise=exercise)
-    return page, 422 if form.errors else 200
+    return _form_page(form, exercise)
 
 
 @bp.route("/exercises/<int:exercise_id>/archive", methods=["POST"])

@@ -1,7 +1,7 @@
 """Exercise library, routine templates, episodes of care, programs and their history."""
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -118,7 +118,10 @@ class Exercise(DosageMixin, db.Model):
     harder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("exercises.id"))
     easier_note: Mapped[str | None] = mapped_column(sa.Text)
     harder_note: Mapped[str | None] = mapped_column(sa.Text)
-    illustration: Mapped[str | None] = mapped_column(sa.String(200))
+    # A clinic exercise's figure (DESIGN §4 "Figures"): {"slug": <built-in>} reuses a built-in
+    # figure, {"start": <pose>, "end": <pose>} moves between two library poses. Built-in
+    # exercises draw their own figure (app.figures.data) and keep None here.
+    figure: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set by the services with their `now` (no onupdate: replays must keep their own times).

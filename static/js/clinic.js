@@ -52,3 +52,31 @@ else window.addEventListener('load', () => requestAnimationFrame(placeFeedback),
 for (const button of document.querySelectorAll('[data-print]')) {
   button.addEventListener('click', () => window.print());
 }
+
+// The exercise form's figure: show the pose selects only for "two poses", and preview the
+// chosen figure as it changes.
+const figureChoice = document.querySelector('[data-figure-choice]');
+if (figureChoice) {
+  const source = figureChoice.querySelector('select[name="figure"]');
+  const start = figureChoice.querySelector('select[name="figure_start"]');
+  const end = figureChoice.querySelector('select[name="figure_end"]');
+  const poses = figureChoice.querySelector('[data-figure-poses]');
+  const preview = figureChoice.querySelector('[data-figure-preview]');
+  const image = preview.querySelector('img');
+  const update = () => {
+    const value = source.value;
+    poses.hidden = value !== 'poses';
+    let url = '';
+    if (value.startsWith('builtin:')) {
+      url = figureChoice.dataset.builtinUrl.replace('SLUG', encodeURIComponent(value.slice(8)));
+    } else if (value === 'poses') {
+      url = figureChoice.dataset.posesUrl
+        .replace('START', encodeURIComponent(start.value))
+        .replace('END', encodeURIComponent(end.value));
+    }
+    preview.hidden = !url;
+    if (url && image.getAttribute('src') !== url) image.src = url;
+  };
+  for (const select of [source, start, end]) select.addEventListener('change', update);
+  update();
+}

@@ -660,7 +660,10 @@ def test_the_handout_is_one_printable_page_with_the_exercises_and_an_inline_qr(
         assert item.exercise.name in body
         assert item.exercise.steps[0] in body
     assert re.search(r'<svg role="img" aria-label="QR code[^"]*"', body)
-    assert "<img" not in body  # the QR code is inline, not fetched
+    assert "<img" not in body.split('class="handout-qr"')[1].split("</figure>")[0]  # inline QR
+    # Each exercise's start and end frames, side by side.
+    for item in program.items:
+        assert f'src="/figures/{item.exercise.slug}.svg?' in body and "frame=start" in body
     assert "emergency department" in body
 
 
