@@ -33,6 +33,7 @@ ACCESS = {
 ACCESS.update(
     {
         "api.api_caseload": CLINICIANS,
+        "api.api_exercises": CLINICIANS,
         "api.api_create_patient": CLINICIANS,
         "api.api_assign_program": CLINICIANS,
         "api.api_update_item": CLINICIANS,

@@ -33,6 +33,9 @@ ACCESS: dict[str, set[str]] = {
     "auth.logout": {PUBLIC},
     "auth.invite": {PUBLIC},
     "api.openapi": {PUBLIC},
+    # Figures are library content, never patient data (DESIGN §4 "Figures").
+    "figures.figure": {PUBLIC},
+    "figures.poses": {PUBLIC},
     "caseload.index": CLINICIANS,
     "patient.today": {Role.PATIENT.value},
     "admin.index": {Role.ADMIN.value},
@@ -138,6 +141,9 @@ def world(make_user, make_patient, now) -> World:
             "direction": "up",
             "token": bundle.invitation_token,
             "filename": "css/app.css",
+            "slug": "bird-dog",
+            "start": "standing",
+            "end": "hip-hinge",
         },
     )
 
