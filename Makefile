@@ -26,13 +26,20 @@ run: $(VENV)/.run-deps
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask --app app seed-demo --if-empty
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.test-deps
+# The independent FHIR R4 validator of the export tests (Node; skipped without npm on a laptop).
+FHIR_VALIDATOR := tools/fhir-validator/node_modules/.package-lock.json
+$(FHIR_VALIDATOR): tools/fhir-validator/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tools/fhir-validator --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the FHIR validator tests will be skipped"; fi
+
+test: $(VENV)/.test-deps $(FHIR_VALIDATOR)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 # The data layer again on PostgreSQL (browser tests run once, in the SQLite run).
-test-postgres: $(VENV)/.test-deps
+test-postgres: $(VENV)/.test-deps $(FHIR_VALIDATOR)
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest -m "not browser"
 
 lint: $(VENV)/.test-deps

@@ -35,5 +35,5 @@ def _register_endpoints() -> None:
         importlib.import_module(f"app.api.{module}")
 
 
-ENDPOINT_MODULES: tuple[str, ...] = ("patient", "therapist", "alerts", "clinic")
+ENDPOINT_MODULES: tuple[str, ...] = ("patient", "therapist", "alerts", "clinic", "export")
 _register_endpoints()
