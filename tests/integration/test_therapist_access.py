@@ -343,6 +343,12 @@ CASES: dict[tuple[str, str], Case] = {
         clinic_wide=True,
     ),
     # ------------------------------------------------------------------ JSON API
+    ("api.api_patient_fhir", "GET"): ApiCase(
+        lambda w, a: f"/api/v1/patients/{patient_id(w, a)}/fhir"
+    ),
+    ("api.api_sessions_csv", "GET"): ApiCase(
+        lambda w, a: f"/api/v1/patients/{patient_id(w, a)}/sessions.csv"
+    ),
     ("api.api_assign_program", "POST"): ApiCase(
         lambda w, a: f"/api/v1/patients/{patient_id(w, a)}/program",
         lambda w, a: {"template": BUILTIN_TEMPLATE, "stage": 2},
