@@ -23,6 +23,7 @@ from app.assessment import assess_patient
 from app.clinical import numbers
 from app.clinical.adherence import scheduled_days
 from app.clinical.assessment import Assessment
+from app.clinical.pain import PainStatus
 from app.enums import OPEN_ALERT_STATUSES, AlertKind, ProgramStatus, Side
 from app.extensions import db
 from app.patient.easing import Step, TodaysSession, todays_session
@@ -51,27 +52,102 @@ def program_options() -> tuple[Any, ...]:
     )
 
 
-# CLINICAL §5, "patient sees": plain words for the alerts open about this patient.
+# CLINICAL §5, "patient sees": what happens next, and when, in plain words and without a
+# diagnosis, for each kind of alert open about this patient. The times are the clinic's
+# promise: "contact patient today" for an urgent red flag, review within 48 h for a prompt
+# (CLINICAL §5, §6); a flare or worsening pain is looked at on the same 2-day footing, a plan
+# that is not helping enough within a week.
 PATIENT_MESSAGES: dict[AlertKind, str] = {
-    AlertKind.RED_FLAG_PROMPT: "Your therapist will review the symptom you reported.",
-    AlertKind.PERSISTENT_PAIN: "Your therapist will review your plan with you.",
-    AlertKind.NON_RESPONSE_6W: "Your therapist will review your plan with you.",
+    AlertKind.RED_FLAG_EMERGENCY: (
+        "Your therapist has been told about the symptom you reported and will contact you. "
+        "Your exercises stay stopped until you have spoken."
+    ),
+    AlertKind.RED_FLAG_URGENT: (
+        "Your therapist has been told about the symptom you reported and will contact you "
+        "today. If you have not heard by the end of the day, call your clinic."
+    ),
+    AlertKind.RED_FLAG_PROMPT: (
+        "Your therapist will review the symptom you reported within 2 days. You can carry on "
+        "with your exercises unless they make it worse."
+    ),
+    AlertKind.FLARE: (
+        "Your therapist has been told your back has had a rough week and will review your plan "
+        "within 2 days. Until then, keep to the gentler session and stop any exercise that "
+        "makes your pain much worse."
+    ),
+    AlertKind.WORSENING: (
+        "Your pain has been higher than when you started. Your therapist has been told and will "
+        "review your plan with you within 2 days. Until then, keep to what feels manageable."
+    ),
+    AlertKind.PERSISTENT_PAIN: (
+        "Your therapist will review your plan with you. Expect to hear from them within a week."
+    ),
+    AlertKind.NON_RESPONSE_6W: (
+        "Your therapist will review your plan with you. Expect to hear from them within a week."
+    ),
     AlertKind.LOW_ADHERENCE: (
         "A short session still counts. Even a few minutes today helps your back."
     ),
 }
+# While one of these is open (or pain has worsened) there is no streak praise and no talk of
+# the next stage (issue 10).
+CONCERNS = frozenset(
+    {
+        AlertKind.RED_FLAG_EMERGENCY,
+        AlertKind.RED_FLAG_URGENT,
+        AlertKind.RED_FLAG_PROMPT,
+        AlertKind.FLARE,
+        AlertKind.WORSENING,
+    }
+)
 
 
-def patient_messages(patient: Patient) -> tuple[str, ...]:
-    """Return the messages of the patient's open alerts, each once, in table order."""
-    kinds = set(
+@dataclass(frozen=True)
+class Guidance:
+    """What the patient pages say while alerts about the patient are open."""
+
+    messages: tuple[str, ...] = ()
+    concern: bool = False  # pain worsening, or a flare or red-flag alert open
+
+
+def open_alert_kinds(patient: Patient) -> set[AlertKind]:
+    return set(
         db.session.scalars(
             sa.select(Alert.kind).where(
                 Alert.patient_id == patient.id, Alert.status.in_(OPEN_ALERT_STATUSES)
             )
         )
     )
+
+
+def patient_messages(patient: Patient, kinds: set[AlertKind] | None = None) -> tuple[str, ...]:
+    """Return the messages of the patient's open alerts, each once, in table order."""
+    kinds = open_alert_kinds(patient) if kinds is None else kinds
     return tuple(dict.fromkeys(PATIENT_MESSAGES[k] for k in PATIENT_MESSAGES if k in kinds))
+
+
+def guidance(patient: Patient, a: Assessment) -> Guidance:
+    """Return what happens next (CLINICAL §5 "patient sees") and whether to hold back praise."""
+    kinds = open_alert_kinds(patient)
+    return Guidance(
+        messages=patient_messages(patient, kinds),
+        concern=bool(kinds & CONCERNS) or a.status is PainStatus.WORSENED,
+    )
+
+
+def sided_slugs() -> tuple[str, ...]:
+    """Return the built-in exercises done once on each side, for the offline player shell.
+
+    The shell holds no personal data and no clinic's own content, so it names the built-in
+    library only; an exercise a clinic added is guided as one side offline.
+    """
+    return tuple(
+        db.session.scalars(
+            sa.select(Exercise.slug)
+            .where(Exercise.clinic_id.is_(None), Exercise.dose_text.contains("each side"))
+            .order_by(Exercise.slug)
+        )
+    )
 
 
 def step_seconds(step: Step) -> int:
@@ -123,7 +199,11 @@ class TodayView:
     minutes: int
     red_flags_due: tuple[str, ...]
     checked_in_today: bool = False
-    messages: tuple[str, ...] = ()
+    guidance: Guidance = Guidance()
+
+    @property
+    def messages(self) -> tuple[str, ...]:
+        return self.guidance.messages
 
     @property
     def steps(self) -> tuple[Step, ...]:
@@ -207,7 +287,7 @@ def today_view(patient: Patient, now: datetime) -> TodayView:
         minutes=minutes(session),
         red_flags_due=due,
         checked_in_today=checked_in,
-        messages=patient_messages(patient),
+        guidance=guidance(patient, a),
     )
 
 
@@ -304,6 +384,7 @@ class ProgressView:
     baseline_y: float | None
     weeks: list[WeekRow]
     week_bar_max: int
+    guidance: Guidance = Guidance()
 
     @property
     def change(self):  # type: ignore[no-untyped-def]
@@ -365,7 +446,9 @@ def progress_view(patient: Patient, now: datetime) -> ProgressView:
         patient, selectinload(Program.template).selectinload(RoutineTemplate.stages)
     )
     if program is None or a.timeline.episode_start is None:
-        return ProgressView(a, None, None, "", None, 0, "", [], "", None, [], 1)
+        return ProgressView(
+            a, None, None, "", None, 0, "", [], "", None, [], 1, guidance(patient, a)
+        )
     start = a.timeline.episode_start
 
     chart_start = max(start, today - timedelta(days=7 * CHART_WEEKS - 1))
@@ -418,4 +501,5 @@ def progress_view(patient: Patient, now: datetime) -> ProgressView:
         baseline_y=_y(a.baseline) if a.baseline is not None else None,
         weeks=rows,
         week_bar_max=max([1, *(max(r.done, r.planned) for r in rows)]),
+        guidance=guidance(patient, a),
     )

@@ -40,6 +40,7 @@ from app.patient.queries import (
     per_side,
     player_view,
     progress_view,
+    sided_slugs,
     today_view,
 )
 from app.patient.sessions import ExerciseResult, SessionReport, log_session
@@ -56,6 +57,9 @@ SHELL_ASSETS = (
     "js/player.js",
     "js/checkin.js",
     "js/attention.js",
+    "js/offline-session.js",
+    "js/results.js",
+    "js/keep.js",
     "img/icon.svg",
     "img/icon-192.png",
 )
@@ -71,9 +75,16 @@ def _patient() -> Patient:
 LEVELS = {question.id: question.level for question in red_flags.QUESTIONS}
 
 
-def _instruction_texts() -> dict[str, str]:
-    """The red-flag instructions, shown by JavaScript before (or without) the server's answer."""
-    return {level.value: text for level, text in red_flags.INSTRUCTIONS.items()}
+def _instructions(patient: Patient | None = None) -> dict[str, red_flags.Instruction]:
+    """The red-flag instructions JavaScript shows before (or without) the server's answer.
+
+    For a patient, with their clinic's numbers and their therapist's name; the offline pages
+    (no personal data) carry the plain texts and take the numbers from the kept program.
+    """
+    return {
+        level.value: instruction_for(patient, level) if patient else red_flags.instruction(level)
+        for level in red_flags.INSTRUCTIONS
+    }
 
 
 # ---------------------------------------------------------------------------- today
@@ -82,8 +93,14 @@ def _instruction_texts() -> dict[str, str]:
 @bp.route("/today")
 @patient_required
 def today():
+    patient = _patient()
     return render_template(
-        "patient/today.html", view=today_view(_patient(), utcnow()), dose_of=dose_of
+        "patient/today.html",
+        view=today_view(patient, utcnow()),
+        dose_of=dose_of,
+        contact=instruction_for(patient, red_flags.RedFlagLevel.URGENT).call,
+        emergency=instruction_for(patient, red_flags.RedFlagLevel.EMERGENCY).call,
+        therapist=patient.therapist.name if patient.therapist else None,
     )
 
 
@@ -132,7 +149,6 @@ def player(program_id: int):
         active=active,
         dose_of=dose_of,
         per_side=per_side,
-        instructions=_instruction_texts(),
     )
     return page, 422 if form.errors else 200
 
@@ -228,7 +244,7 @@ def symptom():
 def _screen(patient: Patient, form) -> dict:  # type: ignore[no-untyped-def]
     return {
         "form": form,
-        "instructions": _instruction_texts(),
+        "instructions": _instructions(patient),
         "levels": LEVELS,
         "risk": patient.risk_modifier,
     }
@@ -298,9 +314,17 @@ def offline():
     """The app shell the service worker shows when the network is gone: no personal data."""
     return render_template(
         "patient/offline.html",
-        instructions=_instruction_texts(),
+        instructions=_instructions(),
         questions=[red_flags.BY_ID[q] for q in red_flags.WEEKLY_IDS],
     )
+
+
+@bp.route("/offline/session")
+def offline_session():
+    """The player shell the service worker keeps: it starts a session with no signal from the
+    program kept on the phone (STACK "Offline"). No personal data: the page is the same for all."""
+    form = PlayerForm.for_items([0], client_id="", started_at="")
+    return render_template("patient/offline_session.html", form=form, sided=sided_slugs())
 
 
 @bp.route("/sw.js")
@@ -311,6 +335,7 @@ def service_worker() -> Response:
         version=asset_version(),
         assets=[url_for("static", filename=name) for name in SHELL_ASSETS],
         offline_url=url_for(".offline"),
+        session_url=url_for(".offline_session"),
         manifest_url=url_for(".manifest"),
     )
     response = Response(body, mimetype="text/javascript")

@@ -1,21 +1,26 @@
 // Check-in and red-flag screen. An emergency answer shows the full-screen instruction at once,
-// before and without the server's answer (CLINICAL §6): the texts come with the page, which the
-// service worker also keeps as the offline page. Then the answers go through the outbox.
-import { enqueue, onOutbox, uuid } from './outbox.js';
+// before and without the server's answer (CLINICAL §6): the texts and the numbers to call come
+// with the page, or on the offline page from the program kept on this phone. Then the answers go
+// through the outbox.
+import { claim, enqueue, h, kept, onOutbox, uuid } from './outbox.js';
+import { callButton, callFor, TITLES } from './results.js';
 
 const form = document.querySelector('[data-checkin]');
 const overlay = document.getElementById('rf-overlay');
 const texts = {};
+const calls = {};
 for (const p of document.getElementById('rf-texts')?.content.children || []) {
-  texts[p.dataset.level] = p.textContent;
+  const d = p.dataset;
+  texts[d.level] = p.textContent;
+  if (d.number) calls[d.level] = { number: d.number, who: d.who, label: d.label };
 }
+let contact = null; // the kept copy's numbers, for the offline page
+kept().then((k) => {
+  contact = k?.body?.contact || null;
+});
 const RANK = { none: 0, prompt: 1, urgent: 2, emergency: 3 };
-const TITLES = {
-  emergency: 'Go to an emergency department now',
-  urgent: 'Contact your therapist or doctor today',
-  prompt: 'Your therapist will review this',
-  none: 'Thank you',
-};
+// Said once: the status line says the therapist has been told, and the title thanks the patient.
+const plain = (text) => text.replace(/\s*Your therapist has been told\.\s*/, ' ').replace(/^Thank you\. /, '').trim();
 
 function answers() {
   const flags = {};
@@ -43,91 +48,131 @@ function payload(flags) {
   return body;
 }
 
-function showResult(level, statusText) {
+let shown = { level: 'none' }; // the instruction on screen: level, text, call
+
+/** Put whom to call in `slot`, rebuilt only when the number changes (focus stays put). */
+function setCall(slot, call) {
+  const key = call ? `${call.number}|${call.label}|${call.who}` : '';
+  if (slot.dataset.call === key) return;
+  slot.dataset.call = key;
+  slot.replaceChildren(...callButton(call));
+}
+
+function showResult(statusText) {
+  const { level } = shown;
+  const text = plain(shown.text ?? texts[level]);
+  const call = shown.call || calls[level] || callFor(level, contact);
   if (level === 'emergency') {
     document.getElementById('rf-title').textContent = TITLES.emergency;
-    document.getElementById('rf-text').textContent = texts.emergency;
+    document.getElementById('rf-text').textContent = text;
     overlay.querySelector('[data-rf-status]').textContent = statusText;
-    overlay.hidden = false;
-    document.body.classList.add('emergency');
-    overlay.focus();
+    setCall(overlay.querySelector('[data-rf-call]'), call);
+    if (overlay.hidden) {
+      overlay.hidden = false;
+      document.body.classList.add('emergency');
+      overlay.focus();
+    }
     return;
   }
   let box = document.querySelector('.instruction[data-js]');
   if (!box) {
-    box = document.createElement('section');
-    box.dataset.js = '';
-    box.setAttribute('role', level === 'urgent' ? 'alert' : 'status');
-    form.replaceWith(box);
+    box = h('section', { 'data-js': '', tabindex: '-1' },
+      h('h2'), h('p'), h('div', { 'data-call-slot': '' }), h('p', { class: 'hint' }),
+      h('a', { class: 'button button-wide', href: '/today' }, 'Back to today'));
+    // Under the page's heading, in place of the questions: the instruction and whom to call
+    // on the first screen (on the offline page the form sits lower, in "I have a new symptom").
+    (form.closest('details') || form).remove();
+    document.querySelector('[data-intro]')?.remove();
+    document.querySelector('main h1').after(box);
+    scrollTo(0, 0);
+    box.focus({ preventScroll: true });
   }
   box.className = `instruction instruction-${level}`;
-  const h = document.createElement('h2');
-  h.textContent = TITLES[level];
-  const p = document.createElement('p');
-  p.textContent = texts[level];
-  const s = document.createElement('p');
-  s.className = 'hint';
-  s.textContent = statusText;
-  const a = document.createElement('a');
-  a.className = 'button button-wide';
-  a.href = '/today';
-  a.textContent = 'Back to today';
-  box.replaceChildren(h, p, s, a);
+  box.setAttribute('role', level === 'urgent' ? 'alert' : 'status');
+  const [title, words, slot, status] = box.children;
+  title.textContent = TITLES[level];
+  words.textContent = text;
+  setCall(slot, call);
+  status.textContent = statusText;
 }
 
 let sentId = null;
-let shownLevel = 'none';
 let settled = false;
+const KEPT = 'Saved on this phone — will send when online. Do not wait for it.';
 
 async function send(flags, level) {
   const body = payload(flags);
   sentId = body.id;
-  shownLevel = level;
+  claim(sentId); // this screen says what happened to it; the outbox box does not repeat it
+  shown = { level };
   form.querySelectorAll('input, button').forEach((el) => {
     el.disabled = true;
   });
-  showResult(level, 'Sending to your therapist…');
+  showResult('Sending to your therapist…');
   await enqueue('checkin', '/api/v1/checkins', body, form.dataset.checkin === 'morning' ? 'Morning check-in' : 'New symptom report');
-  if (!settled) showResult(shownLevel, 'Saved on this phone — will send when online. Do not wait for it.');
+  if (!settled) showResult(KEPT);
 }
 
 onOutbox(({ type, entry, body }) => {
   if (entry.id !== sentId) return;
   settled = type !== 'kept';
   if (type === 'sent') {
-    // The server's level can be higher (it knows the intake answers); show the higher one.
-    const level = RANK[body.instruction.level] > RANK[shownLevel] ? body.instruction.level : shownLevel;
-    shownLevel = level;
-    showResult(level, level === 'emergency' ? 'Your therapist has been told.' : 'Sent. Thank you.');
+    // The server's level can be higher (it knows the intake answers): then its words show.
+    const i = body.instruction;
+    if (RANK[i.level] > RANK[shown.level]) shown = { level: i.level, text: i.text };
+    if (i.level === shown.level && i.call) shown.call = i.call;
+    showResult(shown.level === 'emergency' ? 'Your therapist has been told.' : 'Sent to your therapist.');
   } else if (type === 'kept') {
-    showResult(shownLevel, 'Saved on this phone — will send when online. Do not wait for it.');
+    showResult(KEPT);
   }
 });
 
 function invalid(set, text) {
   set.classList.add('field-invalid');
-  if (!set.querySelector('.error')) {
-    const p = document.createElement('p');
-    p.className = 'error';
-    p.textContent = text;
-    set.append(p);
-  }
+  if (!set.querySelector('.error')) set.append(h('p', { class: 'error' }, text));
   return set;
 }
 
+function clear(set) {
+  set.classList.remove('field-invalid');
+  set.querySelector('.error')?.remove();
+}
+
+/** "None of these": every question not yet answered is answered no; each stays on screen. */
+function offerNone() {
+  const sets = [...form.querySelectorAll('[data-question]')];
+  if (sets.length < 2) return;
+  const live = h('p', { class: 'hint', role: 'status' });
+  const none = h('button', {
+    type: 'button',
+    class: 'button button-wide',
+    onclick: () => {
+      let n = 0;
+      for (const set of sets) {
+        if (set.querySelector('input:checked')) continue;
+        set.querySelector('input[value="no"]').checked = true;
+        clear(set);
+        n += 1;
+      }
+      live.textContent = n ? `Answered “No” to ${n} question${n === 1 ? '' : 's'}. Check them, then send.` : 'Every question is answered.';
+    },
+  }, 'None of these');
+  sets.at(-1).after(none, live);
+}
+
 if (form && overlay && 'indexedDB' in window) {
+  offerNone();
   form.addEventListener('change', (event) => {
-    const set = event.target.closest('[data-question]');
-    if (!set || event.target.value !== 'yes' || set.dataset.level !== 'emergency' || sentId) return;
+    const set = event.target.closest('[data-question], .scale');
+    if (set && event.target.checked) clear(set);
+    if (!set?.dataset.question || event.target.value !== 'yes' || set.dataset.level !== 'emergency' || sentId) return;
     // At once: the instruction first, then the answers given so far (a yes is never queued).
-    showResult('emergency', 'Sending to your therapist…');
     send(answers().flags, 'emergency');
   });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (sentId) return;
-    form.querySelectorAll('.field-invalid').forEach((el) => el.classList.remove('field-invalid'));
-    form.querySelectorAll('.error').forEach((el) => el.remove());
+    form.querySelectorAll('.field-invalid').forEach(clear);
     const { flags, level } = answers();
     const problems = [];
     if (level === 'none') {

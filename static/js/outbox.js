@@ -1,20 +1,32 @@
 // Offline outbox (STACK "Offline"): a finished session or check-in is written to IndexedDB
 // first, then sent. An entry is deleted only on a 2xx answer; network errors, 5xx and 401 keep
 // it; 4xx refusals (409/422…) move it to "needs your attention", never dropped silently.
-const STORES = ['outbox', 'attention'];
+// The same database keeps the patient's program (the JSON of /api/v1/me/today, refreshed on
+// every online visit, cleared at logout) so a session can start with no signal.
+const STORES = ['outbox', 'attention', 'kept'];
 const listeners = new Set();
+const claimed = new Set();
 let dbp = null;
 let state = 'idle'; // idle | offline | login
-let sentNow = 0;
+let sentNow = []; // what this page sent: {entry, body}
 let flushing = null;
 let queued = null;
 let timer = null;
 
 function openDb() {
   dbp ||= new Promise((resolve, reject) => {
-    const req = indexedDB.open('homestretch', 1);
-    req.onupgradeneeded = () => STORES.forEach((s) => req.result.createObjectStore(s, { keyPath: 'id' }));
-    req.onsuccess = () => resolve(req.result);
+    const req = indexedDB.open('homestretch', 2);
+    req.onupgradeneeded = () => {
+      for (const s of STORES) if (!req.result.objectStoreNames.contains(s)) req.result.createObjectStore(s, { keyPath: 'id' });
+    };
+    req.onsuccess = () => {
+      // A newer version (another tab) or a logout elsewhere: let go, reopen on the next use.
+      req.result.onversionchange = () => {
+        req.result.close();
+        dbp = null;
+      };
+      resolve(req.result);
+    };
     req.onerror = () => reject(req.error);
   });
   return dbp;
@@ -46,6 +58,26 @@ export function uuid() {
 export function onOutbox(fn) {
   listeners.add(fn);
 }
+
+/** This page reports entry `id` itself: the outbox box leaves it out (said once, not twice). */
+export function claim(id) {
+  claimed.add(id);
+}
+
+/** The program kept on this phone ({id: 'today', body, at}), or undefined. */
+export const kept = () => tx('kept', 'readonly', (st) => st.get('today')).catch(() => undefined);
+
+/** For keep.js: this phone's stores, and forgetting them all at logout. */
+export const store = {
+  all,
+  put,
+  del,
+  async forget() {
+    (await openDb()).close();
+    dbp = null;
+    indexedDB.deleteDatabase('homestretch');
+  },
+};
 const emit = (type, entry, body) => listeners.forEach((fn) => fn({ type, entry, body }));
 
 /** Save an entry on this phone first, then try to send everything waiting. */
@@ -56,7 +88,7 @@ export async function enqueue(kind, url, payload, label) {
   return flush();
 }
 
-async function request(url, options = {}) {
+export async function request(url, options = {}) {
   const ctl = new AbortController();
   const stop = setTimeout(() => ctl.abort(), 15000);
   try {
@@ -137,7 +169,7 @@ async function send() {
     }
     if (res.ok) {
       await del('outbox', entry.id);
-      sentNow += 1;
+      sentNow.push({ entry, body: res.body });
       emit('sent', entry, res.body);
     } else if (res.status === 401) {
       state = 'login';
@@ -179,6 +211,7 @@ async function render() {
   } catch {
     return state;
   }
+  waiting = waiting.filter((e) => !claimed.has(e.id));
   clearTimeout(timer);
   if (waiting.length && state !== 'login') timer = setTimeout(flush, 20000);
   for (const box of boxes) {
@@ -193,8 +226,11 @@ async function render() {
         parts.push(h('p', { role: 'status', 'data-waiting': waiting.length },
           `${what} saved on this phone — will send when online.`));
       }
-    } else if (sentNow) {
-      parts.push(h('p', { class: 'sent', role: 'status' }, `Sent: ${plural(sentNow, 'report')} from this phone. Thank you.`));
+    }
+    const sent = sentNow.filter((x) => !claimed.has(x.entry.id));
+    if (sent.length) {
+      // What the answers mean (a traffic light, an instruction): loaded only when there is one.
+      parts.push(...(await import('./results.js')).sentItems(sent));
     }
     if (attention.length) {
       // Rare, so its code loads only when needed.
@@ -211,22 +247,6 @@ async function render() {
 
 // ---------------------------------------------------------------------------- start
 
-async function logOut(event) {
-  // Flush first, then clear what this phone keeps (STACK "Offline"); never lose a report.
-  const form = event.target;
-  event.preventDefault();
-  await Promise.race([flush(), new Promise((r) => setTimeout(r, 4000))]);
-  const [waiting, attention] = await Promise.all([all('outbox'), all('attention')]);
-  if (!waiting.length && !attention.length) {
-    (await openDb()).close();
-    dbp = null;
-    indexedDB.deleteDatabase('homestretch');
-  } else if (!confirm('Something you did is not sent yet. It stays on this phone and is sent after you log in again. Log out?')) {
-    return;
-  }
-  form.submit();
-}
-
 if ('indexedDB' in window) {
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
@@ -234,6 +254,7 @@ if ('indexedDB' in window) {
   }
   addEventListener('online', flush);
   document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && flush());
-  document.querySelector('form[action$="/auth/logout"]')?.addEventListener('submit', logOut);
   flush();
+  // The kept program and logging out: loaded by the pages that have them (not the player).
+  if (document.querySelector('form[action$="/auth/logout"], [data-keep], [data-if-kept]')) import('./keep.js');
 }

@@ -1,7 +1,7 @@
-// Guided player: timers, set counter, beep; without this script the page is one plain form.
-import { enqueue, h, onOutbox, uuid } from './outbox.js';
+// Guided player: timers, set counter, sides, beep; without this script the page is one plain
+// form. The offline shell (offline-session.js) builds the same form from the kept program.
+import { claim, enqueue, h, onOutbox, uuid } from './outbox.js';
 
-const form = document.querySelector('[data-player]');
 const quiet = matchMedia('(prefers-reduced-motion: reduce)');
 let audio = null;
 let wake = null;
@@ -25,9 +25,18 @@ function signal() {
 
 const num = (v) => (v === null || v === '' || v === undefined ? null : Number(v));
 const ints = (s) => (s ? s.split(',').map(Number) : []);
+const SIDES = ['Left side', 'Right side'];
+/** 295 → "4:55" on a long timer, 8 → "8" on a short one. */
+export const clock = (s, long) => (long ? `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}` : String(s));
+/** 300 → "5 minutes", 75 → "1 minute 15 seconds", 10 → "10 seconds" (for the screen reader). */
+const spoken = (s) => {
+  const m = Math.floor(s / 60);
+  const p = (n, w) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  return [m && p(m, 'minute'), (s % 60 || !m) && p(s % 60, 'second')].filter(Boolean).join(' ');
+};
 
-/** The timer and set counter of one exercise screen. */
-function exerciseTimer(section, announce) {
+/** The timer and set counter of one exercise screen; `next` moves on to the next screen. */
+function exerciseTimer(section, announce, next, nextLabel) {
   const d = section.dataset;
   const sets = Number(d.sets) || 1;
   const perSet = ints(d.rps);
@@ -35,63 +44,92 @@ function exerciseTimer(section, announce) {
   const hold = num(d.hold);
   const duration = num(d.duration);
   const rest = num(d.rest) || 0;
-  const sides = Number(d.sides) || 1;
+  const sides = Number(d.sides) === 2 ? 2 : 1;
   const relax = Math.min(3, Math.max(1, rest));
   const kind = hold ? 'hold' : duration ? 'time' : 'count';
-  const holdsIn = (s) => (perSet.length ? perSet[s] : reps || 1) * sides;
+  // Alternating holds swap sides each hold; an alternating set at your own pace is one tap;
+  // anything else on each side is done left, then right (CLINICAL §7 "each side").
+  const alt = sides === 2 && d.alt === '1';
+  const blocks = sides === 2 && !alt ? 2 : 1;
+  const repsIn = (s) => (perSet.length ? perSet[s] : reps || 1);
+  const holdsIn = (s) => repsIn(s) * (alt ? 2 : 1);
   const result = { sets_done: 0, reps_done: 0, hold_seconds: null };
+  const done = [0, 0]; // repetitions done on each side, in the prescription's units
   let set = 0;
+  let side = 0;
   let rep = 0;
   let phase = 'ready';
   let tick = null;
   let ends = 0;
+  let long = false;
 
-  const count = h('p', { class: 'count', 'aria-hidden': 'true' }, '');
-  const phaseText = h('p', { class: 'phase' }, '');
-  const progress = h('p', { class: 'progress' }, '');
-  const main = h('button', { type: 'button', class: 'button button-primary', onclick: press }, '');
-  const box = h('div', { class: 'timer' }, phaseText, count, progress, main);
+  const count = h('p', { class: 'count', 'aria-hidden': 'true' });
+  const phaseText = h('p', { class: 'phase' });
+  const progress = h('p', { class: 'progress' });
+  const main = h('button', { type: 'button', class: 'button button-primary', onclick: press });
+  const again = h('button', { type: 'button', class: 'button', hidden: '', onclick: restart }, 'Start again');
+  const box = h('div', { class: 'timer' }, phaseText, count, progress, main, again);
   section.querySelector('.steps').before(box);
 
-  function setStatus(value) {
-    const radio = section.querySelector(`input[name$="-status"][value="${value}"]`);
-    if (radio) radio.checked = true;
-  }
+  const sideNow = () => (alt && kind === 'hold' ? rep % 2 : side);
+  // An alternating set or bout counts on both sides; otherwise the side being done.
+  const credit = (n) => {
+    if (alt && kind !== 'hold') done[1] += n;
+    done[alt && kind !== 'hold' ? 0 : sideNow()] += n;
+    result.reps_done = sides === 2 ? Math.min(done[0], done[1]) : done[0];
+  };
 
   function draw(seconds) {
+    const finished = phase === 'done';
     box.className = `timer ${phase === 'hold' || phase === 'time' ? 'running' : phase}`;
-    count.textContent = seconds === undefined ? '' : String(seconds);
-    const setLabel = `Set ${Math.min(set + 1, sets)} of ${sets}`;
-    progress.textContent =
-      kind === 'hold' && phase !== 'done' ? `${setLabel} · hold ${rep + 1} of ${holdsIn(set)}` : setLabel;
+    section.classList.toggle('is-done', finished);
+    again.hidden = !finished;
+    count.textContent = seconds === undefined ? '' : clock(seconds, long);
+    progress.textContent = `Set ${Math.min(set + 1, sets)} of ${sets}${kind === 'hold' && !finished ? ` · hold ${rep + 1} of ${holdsIn(set)}` : ''}`;
+    const ready = blocks === 2 ? `${SIDES[side]}: ` : alt && kind === 'count' ? 'Swap sides each time. ' : '';
     phaseText.textContent = {
-      ready: kind === 'count' ? 'Do the set at your own pace' : 'Ready when you are',
-      hold: 'Hold',
+      ready: ready + (kind === 'count' ? 'do the set at your own pace' : 'ready when you are'),
+      hold: alt ? `Hold · ${SIDES[sideNow()]}` : 'Hold',
       relax: 'Relax',
       time: 'Keep going',
       rest: 'Rest',
       done: 'Exercise done — well done',
-    }[phase];
+    }[phase].replace(/^./, (c) => c.toUpperCase());
     main.textContent = {
-      ready: kind === 'count' ? 'Set done' : kind === 'hold' ? 'Start hold' : 'Start',
+      ready: kind === 'count' ? (blocks === 2 ? `${SIDES[side]} done` : 'Set done') : kind === 'hold' ? 'Start hold' : 'Start',
       hold: 'Stop',
       relax: 'Stop',
       time: 'Stop',
       rest: 'Skip rest',
-      done: 'Start again',
+      done: nextLabel,
     }[phase];
   }
 
-  function countdown(seconds, next) {
+  function countdown(seconds, then) {
     clearInterval(tick);
+    long = seconds >= 60;
     ends = Date.now() + seconds * 1000;
     draw(seconds);
     tick = setInterval(() => {
       const left = Math.ceil((ends - Date.now()) / 1000);
       if (left > 0) return draw(left);
       clearInterval(tick);
-      next();
+      then();
     }, 200);
+  }
+
+  /** One side of the set is finished: the other side next, or the set is done. */
+  function sideDone() {
+    rep = 0;
+    if (side + 1 < blocks) {
+      side += 1;
+      phase = 'ready';
+      signal();
+      announce(`${SIDES[side]} now. ${kind === 'count' ? 'Tap when done.' : 'Ready when you are.'}`);
+      return draw();
+    }
+    side = 0;
+    finishSet();
   }
 
   function finishSet() {
@@ -100,15 +138,15 @@ function exerciseTimer(section, announce) {
     rep = 0;
     if (set >= sets) {
       phase = 'done';
-      setStatus('done');
+      section.querySelector('input[name$="-status"][value="done"]').checked = true;
       signal();
-      announce('Exercise done. Choose Next when you are ready.');
+      announce(`Exercise done. ${nextLabel} when you are ready.`);
       return draw();
     }
     if (rest > 0) {
       phase = 'rest';
       signal();
-      announce(`Rest ${rest} seconds. Then set ${set + 1} of ${sets}.`);
+      announce(`Rest ${spoken(rest)}. Then set ${set + 1} of ${sets}.`);
       return countdown(rest, () => {
         phase = 'ready';
         signal();
@@ -122,43 +160,44 @@ function exerciseTimer(section, announce) {
 
   function startHold() {
     phase = 'hold';
-    announce(`Hold ${hold} seconds`);
+    announce(alt ? `${SIDES[sideNow()]}: hold ${spoken(hold)}` : `Hold ${spoken(hold)}`);
     countdown(hold, () => {
+      credit(1);
       rep += 1;
-      result.reps_done += 1;
       result.hold_seconds = hold;
-      if (rep >= holdsIn(set)) return finishSet();
+      if (rep >= holdsIn(set)) return sideDone();
       phase = 'relax';
       signal();
       countdown(relax, startHold);
     });
   }
 
+  function restart() {
+    clearInterval(tick);
+    set = side = rep = 0;
+    phase = 'ready';
+    draw();
+    main.focus();
+  }
+
   function press() {
     wake ||= navigator.wakeLock?.request('screen').catch(() => null);
+    if (phase === 'done') return next();
     if (phase === 'ready' && kind === 'hold') return startHold();
     if (phase === 'ready' && kind === 'time') {
       phase = 'time';
-      announce(`Keep going for ${duration} seconds`);
-      return countdown(duration * sides, () => {
-        result.reps_done += 1;
-        finishSet();
+      announce(`Keep going for ${spoken(duration)}`);
+      return countdown(duration, () => {
+        credit(1);
+        sideDone();
       });
     }
     if (phase === 'ready') {
-      result.reps_done += perSet.length ? perSet[set] : reps || 0;
-      return finishSet();
+      credit(repsIn(set));
+      return sideDone();
     }
     clearInterval(tick);
-    if (phase === 'rest') {
-      phase = 'ready';
-    } else if (phase === 'done') {
-      set = 0;
-      rep = 0;
-      phase = 'ready';
-    } else {
-      phase = 'ready'; // stopped during a hold: that hold starts again
-    }
+    phase = 'ready'; // stopped during a hold or a bout: that one starts again; a rest is skipped
     draw();
   }
 
@@ -166,12 +205,12 @@ function exerciseTimer(section, announce) {
   return {
     result,
     stop: () => clearInterval(tick),
-    progressed: () => result.sets_done > 0 || result.reps_done > 0,
+    progressed: () => result.sets_done > 0 || done[0] > 0 || done[1] > 0,
     complete: () => result.sets_done >= sets,
   };
 }
 
-function start() {
+export function start(form) {
   const steps = [...form.querySelectorAll('[data-step]')];
   const live = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   const announce = (text) => {
@@ -180,7 +219,9 @@ function start() {
   const timers = new Map();
   const sessionId = uuid();
   const started = new Date();
+  const pain = () => form.querySelector('input[name="pain_before"]:checked');
   let current = 0;
+  claim(sessionId); // this page reports its own session: the outbox box does not say it twice
 
   const soundBox = h('input', { type: 'checkbox', id: 'sound' });
   soundBox.checked = soundOn();
@@ -202,22 +243,33 @@ function start() {
     return false;
   };
 
+  /** Whether the step has what it needs to move on (a pain rating; how the exercise went). */
+  function ready(step) {
+    if (step === steps[0]) return !!pain();
+    const timer = timers.get(step);
+    return !timer || !!step.querySelector('input[name$="-status"]:checked') || timer.progressed();
+  }
+
   function canLeave(step) {
     step.querySelector('.js-error')?.remove();
-    if (step === steps[0]) {
-      return form.querySelector('input[name="pain_before"]:checked')
-        ? true
-        : error(step, 'Choose a number from 0 to 10 first.');
-    }
+    if (!ready(step)) return error(step, step === steps[0] ? 'Choose a number from 0 to 10 first.' : 'Choose done, partly or skipped.');
     const timer = timers.get(step);
-    if (!timer || step.querySelector('input[name$="-status"]:checked')) return true;
-    if (timer.complete() || timer.progressed()) {
-      const value = timer.complete() ? 'done' : 'partial';
-      step.querySelector(`input[name$="-status"][value="${value}"]`).checked = true;
-      return true;
+    if (timer && !step.querySelector('input[name$="-status"]:checked')) {
+      step.querySelector(`input[name$="-status"][value="${timer.complete() ? 'done' : 'partial'}"]`).checked = true;
     }
-    return error(step, 'Choose done, partly or skipped.');
+    return true;
   }
+
+  // An error goes as soon as what it asked for is given.
+  form.addEventListener('change', (event) => {
+    const step = event.target.closest('[data-step]');
+    if (step && ready(step)) step.querySelector('.js-error')?.remove();
+    const set = event.target.closest('.field-invalid');
+    if (set && event.target.checked) {
+      set.classList.remove('field-invalid');
+      set.querySelector('.error')?.remove();
+    }
+  });
 
   function show(index) {
     steps[current].classList.remove('current');
@@ -227,27 +279,22 @@ function start() {
     const heading = step.querySelector('h2');
     heading.setAttribute('tabindex', '-1');
     heading.focus({ preventScroll: true });
-    scrollTo({ top: 0, behavior: quiet.matches ? 'auto' : 'smooth' });
+    const behavior = quiet.matches ? 'auto' : 'instant';
+    if (index === 0) scrollTo({ top: 0, behavior });
+    else step.scrollIntoView({ block: 'start', behavior }); // the timer fits the first screen
   }
 
   steps.forEach((step, i) => {
-    if (step.classList.contains('exercise')) timers.set(step, exerciseTimer(step, announce));
+    const label = i === 0 ? 'Start' : i === steps.length - 2 ? 'Next: finish' : 'Next exercise';
+    const go = () => {
+      if (!canLeave(step)) return;
+      timers.get(step)?.stop();
+      show(i + 1);
+    };
+    if (step.classList.contains('exercise')) timers.set(step, exerciseTimer(step, announce, go, label));
     const nav = h('div', { class: 'nav-buttons' });
     if (i > 0) nav.append(h('button', { type: 'button', class: 'button', onclick: () => show(i - 1) }, 'Back'));
-    if (i < steps.length - 1) {
-      const label = i === 0 ? 'Start' : i === steps.length - 2 ? 'Next: finish' : 'Next exercise';
-      nav.append(
-        h('button', {
-          type: 'button',
-          class: 'button button-primary',
-          onclick: () => {
-            if (!canLeave(step)) return;
-            timers.get(step)?.stop();
-            show(i + 1);
-          },
-        }, label),
-      );
-    }
+    if (i < steps.length - 1) nav.append(h('button', { type: 'button', class: 'button button-primary', onclick: go }, label));
     step.append(nav);
   });
   form.classList.add('js-player');
@@ -287,25 +334,11 @@ function start() {
     };
   }
 
-  function showSummary(body, state) {
+  async function showSummary(body, state) {
     const back = h('a', { class: 'button button-wide', href: '/today' }, 'Back to today');
-    if (body) {
-      const light = body.light;
-      const card = h('div', { class: `card light light-${light}` },
-        h('h2', { tabindex: '-1' }, h('span', { class: 'dot', 'aria-hidden': 'true' }),
-          ` ${light[0].toUpperCase()}${light.slice(1)}: ${body.light_message}`),
-        h('p', {}, `Pain ${body.pain_before} before${body.peak_pain === null ? '' : `, ${body.peak_pain} at most during or after`}.`),
-        h('p', { class: 'hint' }, 'This result is settled by tomorrow morning’s check-in.'));
-      summary.replaceChildren(h('h2', {}, 'Session saved'), card);
-      if (light === 'red') {
-        summary.append(h('p', { class: 'notice' }, 'Please answer a few safety questions now. ',
-          h('a', { href: '/checkin' }, 'Open the check-in')));
-      }
-    } else {
-      summary.replaceChildren(h('h2', { tabindex: '-1' }, 'Session finished'),
-        h('p', { class: 'notice' }, state));
-    }
-    summary.append(back);
+    // The traffic light's card is shared with the outbox box, and loaded once there is one.
+    const card = body ? (await import('./results.js')).lightCard(body) : [h('p', { class: 'notice' }, state)];
+    summary.replaceChildren(h('h2', { tabindex: '-1' }, body ? 'Session saved' : 'Session finished'), ...card, back);
     summary.querySelector('h2').focus();
   }
 
@@ -320,7 +353,7 @@ function start() {
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    if (!form.querySelector('input[name="pain_before"]:checked')) {
+    if (!pain()) {
       show(0);
       return error(steps[0], 'Choose a number from 0 to 10 first.');
     }
@@ -336,4 +369,5 @@ function start() {
   });
 }
 
-if (form && 'indexedDB' in window && window.FormData) start();
+const page = document.querySelector('[data-player]:not([data-offline])');
+if (page && 'indexedDB' in window && window.FormData) start(page);

@@ -1,12 +1,15 @@
 // Homestretch service worker (STACK "Offline"). Versioned static assets: cache first. The
-// offline page (the app shell, no personal data): network first. Pages after login are never
-// cached; POSTs are never cached. Version {{ version }}.
+// offline page and the offline player shell (no personal data; the shell plays the program the
+// pages keep in IndexedDB): network first. Pages after login are never cached; POSTs are never
+// cached. Version {{ version }}.
 const VERSION = {{ version|tojson }};
 const STATIC = `hs-static-${VERSION}`;
 const SHELL = `hs-shell-${VERSION}`;
 const ASSETS = {{ assets|tojson }};
 const OFFLINE = {{ offline_url|tojson }};
+const SESSION = {{ session_url|tojson }};
 const MANIFEST = {{ manifest_url|tojson }};
+const SHELLS = [OFFLINE, SESSION, MANIFEST];
 
 async function shellResponse(url) {
   // Fetched without cookies, so the cached copy can never hold anyone's data.
@@ -18,7 +21,7 @@ async function shellResponse(url) {
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     await (await caches.open(STATIC)).addAll(ASSETS);
-    await Promise.all([shellResponse(OFFLINE), shellResponse(MANIFEST)]);
+    await Promise.all(SHELLS.map(shellResponse));
     await self.skipWaiting();
   })());
 });
@@ -49,7 +52,10 @@ async function page(request) {
   try {
     return await Promise.race([fetch(request), timeout(8000)]);
   } catch {
-    return (await caches.match(OFFLINE)) || Response.error();
+    // With no signal the player is the shell that plays the kept program; any other page is
+    // the offline page (which offers that session).
+    const player = /^\/session\/\d+$/.test(new URL(request.url).pathname);
+    return (await caches.match(player ? SESSION : OFFLINE)) || (await caches.match(OFFLINE)) || Response.error();
   }
 }
 
@@ -66,7 +72,7 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith('/static/')) event.respondWith(cacheFirst(request));
-  else if (url.pathname === OFFLINE || url.pathname === MANIFEST) event.respondWith(shell(url.pathname));
+  else if (SHELLS.includes(url.pathname)) event.respondWith(shell(url.pathname));
   else if (request.mode === 'navigate') event.respondWith(page(request));
 });
 

@@ -13,6 +13,7 @@ ACCESS: dict[str, set[str]] = {
     "patient.progress": PATIENT,
     # The offline app: no personal data, cached by the service worker for anyone.
     "patient.offline": PUBLIC,
+    "patient.offline_session": PUBLIC,
     "patient.service_worker": PUBLIC,
     "patient.manifest": PUBLIC,
     "api.me_today": PATIENT,

@@ -138,7 +138,9 @@ def test_the_pain_scale_shows_the_anchor_words(client, patient):
     html = client.get(f"/session/{patient.program.id}").get_data(as_text=True)
 
     for word in ("none", "mild", "moderate", "severe"):
-        assert f"</b> {word}</label>" in html
+        # One row per anchor word, and the word in each button's name (CLINICAL §1).
+        assert f'<div class="scale-row"><span aria-hidden="true">{word}</span>' in html
+        assert f"<span> {word}</span></label>" in html
     assert html.count('name="pain_before"') == 11
     assert '<script type="module" src="/static/js/player.js">' in html
     assert_strict_html(client.get(f"/session/{patient.program.id}"))
@@ -215,7 +217,9 @@ def test_the_morning_check_in_asks_the_red_flags_when_due_and_records_pain(clien
     assert check_in.morning_pain == 3
     assert check_in.self_care == ["heat", "walking"]
     assert check_in.full_screen is True
-    assert INSTRUCTIONS[RedFlagLevel.NONE] in result
+    # Thanked once: in the title, not again in the text (issue 10).
+    assert INSTRUCTIONS[RedFlagLevel.NONE].removeprefix("Thank you. ") in result
+    assert result.count("Thank you") == 2  # the page title and the heading
     assert 'data-question="RF1"' not in client.get("/checkin").get_data(as_text=True)
 
 
@@ -254,7 +258,7 @@ def test_the_symptom_screen_asks_every_weekly_question_and_carries_the_instructi
     assert all(f'data-question="{q}"' in html for q in WEEKLY_IDS)
     assert 'data-question="RF9"' not in html and 'data-question="RF12"' not in html
     for level in RedFlagLevel:
-        assert f'data-level="{level.value}">' in html  # the texts JavaScript shows at once
+        assert f'data-level="{level.value}"' in html  # the texts JavaScript shows at once
     assert_strict_html(response)
 
 
@@ -328,3 +332,106 @@ def test_the_offline_page_carries_the_red_flag_screen_and_its_instructions(clien
     assert INSTRUCTIONS[RedFlagLevel.EMERGENCY] in html
     assert all(f'data-question="{q}"' in html for q in WEEKLY_IDS)
     assert_strict_html(response)
+
+
+# ---------------------------------------------------------------------------- issue 10
+
+
+@pytest.fixture
+def numbers(patient):
+    """The clinic's phone and local emergency number, as the demo clinic has them."""
+    clinic = patient.patient.clinic
+    clinic.phone, clinic.emergency_number = "+44 20 7946 0018", "999"
+    db.session.commit()
+    return patient
+
+
+def test_the_patients_header_has_no_log_out_and_the_footer_has_it(client, patient):
+    html = client.get("/today").get_data(as_text=True)
+
+    header = html[html.index("<header") : html.index("</header>")]
+    footer = html[html.index("<footer") : html.index("</footer>")]
+    assert "Log out" not in header and "New symptom" in header
+    assert "Log out" in footer
+    assert 'class="tap" href="/checkin/symptom"' in html  # a full tap target
+
+
+def test_the_red_flag_pages_carry_the_clinics_numbers_for_tap_to_call(client, numbers):
+    html = client.get("/checkin/symptom").get_data(as_text=True)
+
+    assert 'data-level="emergency" data-number="999"' in html
+    assert 'data-number="+44 20 7946 0018"' in html and numbers.therapist.name in html
+
+    data = {"client_id": str(uuid.uuid4()), "asked": " ".join(WEEKLY_IDS)}
+    data.update({q: "yes" if q == "RF7" else "no" for q in WEEKLY_IDS})
+    result = client.get(client.post("/checkin/symptom", data=data).headers["Location"])
+    page = result.get_data(as_text=True)
+    assert 'href="tel:+442079460018"' in page and "Call your clinic" in page
+    assert numbers.therapist.name in page
+    assert_strict_html(result)
+
+
+def test_a_paused_or_suspended_today_offers_whom_to_call(client, numbers):
+    now = _now()
+    report = CheckInReport(id=str(uuid.uuid4()), recorded_at=now, red_flags={"RF6": True})
+    record_check_in(numbers.patient, report, now=now)
+    db.session.commit()
+    html = client.get("/today").get_data(as_text=True)
+    assert "Your program is paused" in html
+    assert 'href="tel:+442079460018"' in html and numbers.therapist.name in html
+    assert "What happens next" in html and "will contact you today" in html
+
+    report = CheckInReport(id=str(uuid.uuid4()), recorded_at=now, red_flags={"RF2": True})
+    record_check_in(numbers.patient, report, now=now)
+    db.session.commit()
+    html = client.get("/today").get_data(as_text=True)
+    assert "Your exercises are stopped for now" in html and 'href="tel:999"' in html
+
+
+def test_while_pain_worsens_the_pages_hold_back_praise_and_the_next_stage(
+    client, make_patient, login, make_alert
+):
+    from app.enums import AlertKind
+    from tests.conftest import insert_history
+
+    bundle = make_patient(start_days_ago=4, sessions_per_week=7)
+    insert_history(bundle, range(0, 4), pain=4)
+    login(bundle.user)
+    assert "in a row" in client.get("/today").get_data(as_text=True)
+    assert "What comes next" in client.get("/progress").get_data(as_text=True)
+
+    make_alert(bundle, AlertKind.WORSENING)
+    today = client.get("/today").get_data(as_text=True)
+    progress = client.get("/progress").get_data(as_text=True)
+
+    assert "in a row" not in today
+    assert "What comes next" not in progress
+    for html in (today, progress):
+        assert "What happens next" in html
+        assert "will review your plan with you within 2 days" in html
+
+
+def test_the_offline_player_shell_holds_no_personal_data(client, make_patient):
+    bundle = make_patient(name="Zelda Private")
+    response = client.get("/offline/session")  # as the service worker fetches it: no cookies
+    html = response.get_data(as_text=True)
+
+    assert response.status_code == 200
+    assert "Zelda Private" not in html and bundle.therapist.name not in html
+    assert '<template id="step-template">' in html and 'name="ex0-status"' in html
+    assert "heel-slide-with-brace" in html  # built-in each-side exercises, for left then right
+    assert '<script type="module" src="/static/js/offline-session.js">' in html
+    assert_strict_html(response)
+    sw = client.get("/sw.js").get_data(as_text=True)
+    assert '"/offline/session"' in sw and "/static/js/offline-session.js" in sw
+
+
+def test_the_result_card_says_plainly_what_tomorrow_does(client, patient):
+    page = client.get(f"/session/{patient.program.id}").get_data(as_text=True)
+    location = client.post(
+        f"/session/{patient.program.id}", data=player_form(page, patient.program)
+    )
+    html = client.get(location.headers["Location"]).get_data(as_text=True)
+
+    assert "Tomorrow morning’s check-in will confirm this." in html
+    assert "settled by" not in html
