@@ -35,7 +35,9 @@ def main() -> None:
             with sqlite_immediate():
                 seed_demo(utcnow())
                 db.session.commit()
+            paths = demo_paths()
         server = start_live_server(app)
+        app.config["PUBLIC_BASE_URL"] = server.url
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=system_chromium(), args=CHROMIUM_ARGS)
@@ -48,13 +50,66 @@ def main() -> None:
                     "/today",
                     "today-phone",
                 )
+                phone = p.devices["iPhone SE"]
+                shoot(browser, url, phone, "maria@example.com", paths["player"], "player-phone")
                 desktop = {"viewport": {"width": 1280, "height": 760}}
                 shoot(browser, url, desktop, "alex@example.com", "/caseload/", "caseload-desktop")
                 shoot(browser, url, desktop, "alex@example.com", "/alerts/", "alerts-desktop")
+                shoot(
+                    browser, url, desktop, "alex@example.com", paths["builder"], "builder-desktop"
+                )
+                shoot(
+                    browser, url, desktop, "alex@example.com", paths["referral"], "referral-desktop"
+                )
                 browser.close()
         finally:
             server.stop()
     print(f"Screenshots saved in {OUT}")
+
+
+def demo_paths() -> dict[str, str]:
+    """Pages of the demo clinic to show: Maria's player, a program, and a referral letter made
+    for the patient whose pain did not respond at six weeks."""
+    import sqlalchemy as sa
+
+    from app.alerts.models import Alert
+    from app.alerts.services import ReferralData, resolve_alert
+    from app.auth.models import User
+    from app.enums import AlertKind
+    from app.patient.models import Patient
+    from app.programs.queries import current_program
+
+    def program_of(email: str) -> int:
+        patient = db.session.scalar(
+            sa.select(Patient).join(User, User.id == Patient.user_id).where(User.email == email)
+        )
+        program = current_program(patient)
+        assert program is not None, email
+        return program.id
+
+    alert = db.session.scalar(sa.select(Alert).where(Alert.kind == AlertKind.NON_RESPONSE_6W))
+    assert alert is not None, "the demo clinic has a patient with no response at six weeks"
+    therapist = alert.patient.therapist
+    with sqlite_immediate():
+        resolve_alert(
+            alert,
+            "referred",
+            "Discussed imaging and injection options with the patient.",
+            by=therapist,
+            now=utcnow(),
+            referral=ReferralData(
+                "Dr Lee, interventional pain clinic", "Pain persists at 6/10 despite exercise"
+            ),
+        )
+        db.session.commit()
+    from app.alerts.models import Referral
+
+    referral = db.session.scalar(sa.select(Referral))
+    return {
+        "player": f"/session/{program_of('maria@example.com')}",
+        "builder": f"/programs/{program_of('maria@example.com')}",
+        "referral": f"/alerts/referrals/{referral.id}",
+    }
 
 
 def shoot(browser: Browser, url: str, profile: dict, email: str, path: str, name: str) -> None:
