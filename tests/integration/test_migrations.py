@@ -37,6 +37,7 @@ def schema_diff(url: str) -> list:
         tables = set(sa.inspect(db.engine).get_table_names())
         downgrade(revision="base")
         remaining = set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
+        db.session.remove()
         db.engine.dispose()
     assert {t.name for t in db.metadata.sorted_tables} <= tables
     assert not remaining, f"downgrade left tables behind: {remaining}"
