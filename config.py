@@ -81,6 +81,17 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_FROM = os.environ.get("MAIL_FROM", "homestretch@localhost")
 
+    # Web Push for reminders and message notices (DESIGN §4 "Reminders", RFC 8292 VAPID): the
+    # P-256 private key (base64url, as `npx web-push generate-vapid-keys` prints it, or a PEM),
+    # optionally its public half (checked against it) and a contact, mailto: or https:.
+    # Development generates a key into the instance folder; production without one has no push.
+    VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY")
+    VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY")
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT")  # default: PUBLIC_BASE_URL or mailto:MAIL_FROM
+    PUSH_TIMEOUT_SECONDS = float(os.environ.get("PUSH_TIMEOUT_SECONDS", 10))
+    # Push endpoints must be https on a public host; testing also accepts http://127.0.0.1.
+    PUSH_ALLOW_LOCAL_ENDPOINTS = False
+
     HSTS = False
     ENV_NAME = "base"
 
@@ -108,6 +119,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     PUBLIC_BASE_URL = "http://homestretch.test"
+    PUSH_ALLOW_LOCAL_ENDPOINTS = True  # tests run a local push service on 127.0.0.1
 
 
 class ProductionConfig(Config):

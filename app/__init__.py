@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from app.main.views import bp as main_bp
     from app.patient.views import bp as patient_bp
     from app.programs.views import bp as programs_bp
+    from app.reminders.views import register_blueprints as register_reminders_and_messages
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -119,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix=API_PREFIX)
     app.register_blueprint(figures_bp)
+    register_reminders_and_messages(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

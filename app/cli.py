@@ -1,4 +1,4 @@
-"""Flask commands (DESIGN §4): users create, seed-demo, content load."""
+"""Flask commands (DESIGN §4): users create, seed-demo, content load, alerts, reminders."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from app.timeutil import is_timezone
 users = AppGroup("users", help="Manage accounts.")
 alerts = AppGroup("alerts", help="Evaluate the alert rules.")
 content = AppGroup("content", help="Manage the built-in exercise content.")
+reminders = AppGroup("reminders", help="Send session reminders.")
 
 DEFAULT_CLINIC = "Homestretch Clinic"
 
@@ -189,6 +190,49 @@ def digest_command() -> None:
     click.echo(f"{sent} digest emails sent.")
 
 
+@reminders.command("send")
+@click.option(
+    "--batch",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 5000),
+    help="Patients loaded and claimed per transaction.",
+)
+@writes
+def send_reminders_command(batch: int) -> None:
+    """Send due session reminders and follow-ups (run every 15 minutes; safe to overlap).
+
+    Each reminder is claimed by a unique row (patient, local day, kind) and the claim is
+    committed before anything is sent, so a second or concurrent run never sends it again.
+    """
+    from app.reminders.services import SendReport, claim_due, deliver_claimed, reminder_patient_ids
+
+    ids = reminder_patient_ids()
+    db.session.commit()
+    report = SendReport(patients=len(ids))
+    for start in range(0, len(ids), batch):
+        claimed = claim_due(ids[start : start + batch], utcnow())
+        db.session.commit()  # the claims are in: from here no other run sends these
+        report.merge(deliver_claimed(claimed))
+        db.session.commit()  # what was delivered, and push subscriptions that are gone
+    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(report.by_kind.items()))
+    click.echo(
+        f"Checked {report.patients} patients: {report.sent} reminders sent"
+        f"{f' ({kinds})' if kinds else ''}, {report.failed} could not be delivered, "
+        f"{report.removed_subscriptions} expired push subscriptions removed."
+    )
+
+
+@reminders.command("vapid-keys")
+def vapid_keys_command() -> None:
+    """Print a new VAPID key pair for Web Push (set both in production's environment)."""
+    from app.reminders.push import generate_vapid_keys
+
+    private, public = generate_vapid_keys()
+    click.echo(f"VAPID_PRIVATE_KEY={private}")
+    click.echo(f"VAPID_PUBLIC_KEY={public}")
+
+
 def backup_command(directory: str | None) -> None:
     """Write a timestamped backup of the database (SQLite VACUUM INTO, or pg_dump)."""
     from pathlib import Path
@@ -214,4 +258,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(alerts)
     app.cli.add_command(content)
+    app.cli.add_command(reminders)
     app.cli.add_command(seed_demo_command)

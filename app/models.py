@@ -4,6 +4,7 @@ from app.admin.models import AuditEvent
 from app.alerts.models import Alert, Referral
 from app.auth.models import Clinic, Invitation, LoginFailure, User, UserSession
 from app.caseload.models import PatientSummary
+from app.messages.models import Message
 from app.patient.models import (
     CheckIn,
     OutcomeResponse,
@@ -24,6 +25,7 @@ from app.programs.models import (
     TemplateStage,
     TemplateStageExercise,
 )
+from app.reminders.models import PushSubscription, ReminderSettings, SentReminder
 
 __all__ = [
     "Alert",
@@ -34,16 +36,20 @@ __all__ = [
     "Exercise",
     "Invitation",
     "LoginFailure",
+    "Message",
     "OutcomeResponse",
     "Patient",
     "PatientSummary",
     "Program",
     "ProgramItem",
     "ProgramStatusChange",
+    "PushSubscription",
     "RedFlagAnswer",
     "Referral",
+    "ReminderSettings",
     "RoutineTemplate",
     "ScheduleChange",
+    "SentReminder",
     "Session",
     "SessionExercise",
     "StageChange",

@@ -35,5 +35,13 @@ def _register_endpoints() -> None:
         importlib.import_module(f"app.api.{module}")
 
 
-ENDPOINT_MODULES: tuple[str, ...] = ("patient", "therapist", "alerts", "clinic", "export")
+ENDPOINT_MODULES: tuple[str, ...] = (
+    "patient",
+    "therapist",
+    "alerts",
+    "clinic",
+    "reminders",
+    "messages",
+    "export",
+)
 _register_endpoints()

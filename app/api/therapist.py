@@ -63,6 +63,7 @@ class CaseloadPatient(BaseModel):
     last_activity: datetime | None
     data_days: DataDaysOut
     open_alerts: dict[str, int] = Field(description="Open alerts counted by severity")
+    unread_messages: int = Field(description="The patient's messages not yet read by the clinic")
 
 
 class CaseloadOut(BaseModel):
@@ -226,6 +227,7 @@ def api_caseload() -> Response:
                         needed_for_16=r.data_days.needed_for_16,
                     ),
                     open_alerts=r.open_alerts,
+                    unread_messages=r.unread_messages,
                 )
                 for r in rows
             ]

@@ -18,6 +18,7 @@ from app.caseload.models import PatientSummary, stored_adherence
 from app.caseload.summary import DATA_DAYS_FOR_CODE
 from app.enums import OPEN_ALERT_STATUSES, AlertKind, AlertStatus, Severity
 from app.extensions import db
+from app.messages.models import Message, Side
 from app.patient.models import Patient
 from app.timeutil import local_date
 
@@ -73,6 +74,7 @@ class CaseloadRow:
     spark: str
     alerts: tuple[OpenAlert, ...] = field(default=())
     as_of: date | None = None
+    unread_messages: int = 0  # the patient's messages their therapist has not read yet
 
     @property
     def week(self) -> int | None:
@@ -163,6 +165,7 @@ class CaseloadFilter:
     stage: int | None = None
     attention: bool = False
     inactive: bool = False
+    messages: bool = False  # only patients whose messages wait to be read
     matches_nothing: bool = False  # the search held text that can match no name
 
 
@@ -173,6 +176,13 @@ def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -
         return []
     therapist = aliased(User)
     patient_user = aliased(User)
+    # Unread messages per patient, grouped once and joined: no query per patient (DESIGN §5).
+    unread = (
+        sa.select(Message.patient_id, sa.func.count(Message.id).label("unread"))
+        .where(Message.sender == Side.PATIENT, Message.read_at.is_(None))
+        .group_by(Message.patient_id)
+        .subquery()
+    )
     query = (
         sa.select(
             Patient.id,
@@ -181,11 +191,13 @@ def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -
             patient_user.email,
             patient_user.password_hash.is_(None).label("invited"),
             therapist.name.label("therapist_name"),
+            unread.c.unread,
             *SUMMARY_COLUMNS,
         )
         .join(patient_user, patient_user.id == Patient.user_id)
         .outerjoin(therapist, therapist.id == Patient.therapist_id)
         .outerjoin(PatientSummary, PatientSummary.patient_id == Patient.id)
+        .outerjoin(unread, unread.c.patient_id == Patient.id)
         .where(patient_scope(user), Patient.archived_at.is_(None))
     )
     if filters.search:
@@ -250,10 +262,13 @@ def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -
                 spark=row.spark or "",
                 alerts=tuple(alerts.get(row.id, ())),
                 as_of=row.as_of,
+                unread_messages=row.unread or 0,
             )
         )
     if filters.attention:
         result = [r for r in result if r.needs_attention]
+    if filters.messages:
+        result = [r for r in result if r.unread_messages]
     if filters.inactive:
         cutoff = now - timedelta(days=INACTIVE_DAYS)
         result = [r for r in result if r.last_activity is None or r.last_activity < cutoff]

@@ -32,6 +32,7 @@ from app.db import utcnow
 from app.forms import save
 from app.inputs import query_int, search_text
 from app.links import invitation_url
+from app.messages.views import record_panel
 from app.patient.enrolment import Invited, NewPatient, invite_patient
 from app.patient.models import Patient
 from app.programs.content import BUILTIN_TEMPLATE
@@ -54,6 +55,7 @@ def index():
         stage=stage if stage in (1, 2, 3, 4) else None,
         attention=request.args.get("show") == "attention",
         inactive=request.args.get("show") == "inactive",
+        messages=request.args.get("show") == "messages",
     )
     rows = caseload(current_user, utcnow(), filters)
     return render_template(
@@ -168,7 +170,9 @@ def patient_detail(patient_id: int):
         object_type="patient",
         object_id=patient.id,
     )
-    return render_template("caseload/patient_detail.html", d=record)
+    return render_template(
+        "caseload/patient_detail.html", d=record, messages_panel=record_panel(patient)
+    )
 
 
 def _date_arg(name: str) -> date | None:

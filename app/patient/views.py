@@ -29,6 +29,7 @@ from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.forms import save, show_errors
 from app.inputs import parse_instant
+from app.messages.forms import MessageForm
 from app.patient.check_ins import CheckInReport, instruction_for, record_check_in, red_flags_due
 from app.patient.forms import CheckInForm, PlayerForm, SymptomForm
 from app.patient.models import CheckIn, Patient
@@ -242,11 +243,15 @@ def symptom():
 
 
 def _screen(patient: Patient, form) -> dict:  # type: ignore[no-untyped-def]
+    # "Something else": a symptom the questions do not name goes to the therapist as a message.
+    something_else = MessageForm(formdata=None, subject="symptom").fresh()
     return {
         "form": form,
         "instructions": _instructions(patient),
         "levels": LEVELS,
         "risk": patient.risk_modifier,
+        "something_else": something_else,
+        "therapist": patient.therapist.name if patient.therapist else None,
     }
 
 
@@ -287,6 +292,18 @@ def checkin_result(client_id: str):
 @patient_required
 def progress():
     return render_template("patient/progress.html", view=progress_view(_patient(), utcnow()))
+
+
+@bp.route("/account")
+@patient_required
+def account():
+    """The patient's own details, their reminders and messages, and their data to take away."""
+    from app.reminders.services import reminder_status
+
+    patient = _patient()
+    return render_template(
+        "patient/account.html", patient=patient, reminders=reminder_status(patient)
+    )
 
 
 # ---------------------------------------------------------------------------- offline app

@@ -217,7 +217,9 @@ async function render() {
   for (const box of boxes) {
     const parts = [];
     if (waiting.length) {
-      const what = plural(waiting.length, waiting.every((e) => e.kind === 'session') ? 'session' : 'report');
+      const kinds = new Set(waiting.map((e) => e.kind));
+      const word = kinds.size === 1 && (kinds.has('session') || kinds.has('message')) ? [...kinds][0] : 'report';
+      const what = plural(waiting.length, word);
       if (state === 'login') {
         const next = encodeURIComponent(location.pathname);
         parts.push(h('p', { role: 'status' }, `${what} saved on this phone. `,

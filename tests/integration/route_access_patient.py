@@ -11,6 +11,7 @@ ACCESS: dict[str, set[str]] = {
     "patient.checkin_result": PATIENT,
     "patient.symptom": PATIENT,
     "patient.progress": PATIENT,
+    "patient.account": PATIENT,
     # The offline app: no personal data, cached by the service worker for anyone.
     "patient.offline": PUBLIC,
     "patient.offline_session": PUBLIC,

@@ -579,6 +579,7 @@ def test_the_openapi_document_lists_every_therapist_path_with_its_errors(client,
         "last_activity",
         "data_days",
         "open_alerts",
+        "unread_messages",
     }
 
 

@@ -220,3 +220,13 @@ def test_seed_demo_if_empty_leaves_a_database_with_users_alone(app):
     assert result.exit_code == 0
     assert "not empty" in result.output
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+
+
+def test_reminders_vapid_keys_prints_a_matching_pair_for_the_environment(app):
+    from app.reminders.push import public_key_from_private
+
+    result = app.test_cli_runner().invoke(args=["reminders", "vapid-keys"])
+    assert result.exit_code == 0, result.output
+    values = dict(line.split("=", 1) for line in result.output.splitlines())
+    assert set(values) == {"VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY"}
+    assert public_key_from_private(values["VAPID_PRIVATE_KEY"]) == values["VAPID_PUBLIC_KEY"]

@@ -164,3 +164,26 @@ def test_the_caseload_csv_has_the_caseload_rows_in_order(app, login, make_user, 
     assert [int(row["id"]) for row in rows] == [p["id"] for p in api]
     assert "'=cmd|' /C calc'!A0" in {row["name"] for row in rows}
     assert rows[0].keys() >= {"adherence_14d", "baseline", "current", "open_alerts_urgent"}
+
+
+def test_the_patient_page_and_the_caseload_offer_the_downloads(as_therapist, bundle):
+    record = as_therapist.get(f"/caseload/patients/{bundle.patient.id}").get_data(as_text=True)
+    assert f'href="/api/v1/patients/{bundle.patient.id}/fhir" download' in record
+    assert f'href="/api/v1/patients/{bundle.patient.id}/sessions.csv" download' in record
+    caseload = as_therapist.get("/caseload/").get_data(as_text=True)
+    assert 'href="/api/v1/caseload.csv" download' in caseload
+
+
+def test_the_patient_downloads_their_data_from_their_account_page(app, login, bundle):
+    client = login(bundle.user, test_client=app.test_client())
+    today = client.get("/today").get_data(as_text=True)
+    assert 'href="/account"' in today  # every patient page's footer
+
+    page = client.get("/account")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Eve Export" in html and bundle.therapist.name in html
+    assert 'href="/api/v1/me/export" download' in html
+    download = client.get("/api/v1/me/export")
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"].startswith("attachment;")

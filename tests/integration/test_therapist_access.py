@@ -13,6 +13,7 @@ until it gets a case here.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,7 @@ from app.programs.models import Exercise, Program
 from app.programs.services import pause_program
 from tests.conftest import PASSWORD, PatientBundle
 
-ROUTE_PREFIXES = ("programs.", "caseload.", "api.")
+ROUTE_PREFIXES = ("programs.", "caseload.", "messages.", "api.")
 # Tables a request may touch without changing anyone's data: the login session's "last seen"
 # and the audit log (checked separately: a refused request records nothing about the patient).
 UNCOMPARED_TABLES = {"user_sessions", "audit_events"}
@@ -342,7 +343,26 @@ CASES: dict[tuple[str, str], Case] = {
         changes=True,
         clinic_wide=True,
     ),
+    # ------------------------------------------------------------------ messages
+    ("messages.patient_thread", "GET"): Case(
+        lambda w, a: f"/caseload/patients/{patient_id(w, a)}/messages"
+    ),
+    ("messages.patient_thread", "POST"): Case(
+        lambda w, a: f"/caseload/patients/{patient_id(w, a)}/messages",
+        lambda w, a: {"client_id": str(uuid.uuid4()), "body": "How did the brace feel?"},
+        ok=302,
+        changes=True,
+    ),
     # ------------------------------------------------------------------ JSON API
+    ("api.get_patient_messages", "GET"): ApiCase(
+        lambda w, a: f"/api/v1/patients/{patient_id(w, a)}/messages"
+    ),
+    ("api.post_patient_message", "POST"): ApiCase(
+        lambda w, a: f"/api/v1/patients/{patient_id(w, a)}/messages",
+        lambda w, a: {"id": str(uuid.uuid4()), "body": "How did the brace feel?"},
+        ok=201,
+        changes=True,
+    ),
     ("api.api_patient_fhir", "GET"): ApiCase(
         lambda w, a: f"/api/v1/patients/{patient_id(w, a)}/fhir"
     ),
