@@ -68,6 +68,7 @@ figures: $(VENV)/.test-deps
 bench: $(VENV)/.test-deps
 	$(BIN)/python bench/caseload.py
 	$(BIN)/python bench/patient_page.py
+	$(BIN)/python bench/patient_weight.py
 	$(BIN)/python bench/sweep.py
 
 # Lighthouse (mobile) on the patient pages; needs Node.js and npm (not part of `make test`).

@@ -91,6 +91,15 @@ class Config:
     PUSH_TIMEOUT_SECONDS = float(os.environ.get("PUSH_TIMEOUT_SECONDS", 10))
     # Push endpoints must be https on a public host; testing also accepts http://127.0.0.1.
     PUSH_ALLOW_LOCAL_ENDPOINTS = False
+    # Outcome measures (CLINICAL §8): a folder of extra questionnaire files (a licensed ODI, say;
+    # default instance/instruments) and instruments switched off (comma-separated, e.g.
+    # "start-back"; only those whose file allows it).
+    INSTRUMENTS_DIR = os.environ.get("INSTRUMENTS_DIR")
+    DISABLED_INSTRUMENTS = tuple(
+        name.strip()
+        for name in os.environ.get("DISABLED_INSTRUMENTS", "").split(",")
+        if name.strip()
+    )
 
     HSTS = False
     ENV_NAME = "base"

@@ -107,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from app.caseload.views import bp as caseload_bp
     from app.figures.views import bp as figures_bp
     from app.main.views import bp as main_bp
+    from app.measures.views import bp as measures_bp
     from app.patient.views import bp as patient_bp
     from app.programs.views import bp as programs_bp
     from app.reminders.views import register_blueprints as register_reminders_and_messages
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix=API_PREFIX)
     app.register_blueprint(figures_bp)
+    app.register_blueprint(measures_bp)
     register_reminders_and_messages(app)
 
 

@@ -37,6 +37,7 @@ from app.enums import (
     Role,
 )
 from app.extensions import db
+from app.measures.services import MeasureReport, submit_measure
 from app.patient.check_ins import CheckInReport, record_check_in
 from app.patient.enrolment import NewPatient, invite_patient
 from app.patient.models import Patient
@@ -269,6 +270,7 @@ class SeedResult:
     patients: int = 0
     sessions: int = 0
     check_ins: int = 0
+    measures: int = 0
     invitation_token: str | None = None
 
 
@@ -404,6 +406,8 @@ def _replay(
         db.session.refresh(program, ["status"])
         if program.status is ProgramStatus.ACTIVE:
             result.sessions += _session(persona, patient, program, history, day, on, now)
+        if persona.accepts and day in MEASURE_DAYS:
+            result.measures += _measures(persona, patient, day, on, now)
         review_at = at_local(on + timedelta(days=1), 12, 30, tz)
         if review_at <= now:
             _review_alerts(patient, therapist, review_at)
@@ -444,6 +448,64 @@ def _review_alerts(patient: Patient, therapist: User, at: datetime) -> None:
             )
         elif alert.status is AlertStatus.OPEN and at - alert.created_at > timedelta(days=2):
             acknowledge_alert(alert, by=therapist, now=at)
+
+
+# CLINICAL §8: intake (program day 1), weeks 3, 6 and 12 — as 0-based days of the replay.
+MEASURE_DAYS = (0, 20, 41, 83)
+ACTIVITIES = (
+    "Sitting through a film",
+    "Lifting the shopping",
+    "Putting on socks",
+    "Walking to the shops",
+    "Gardening for an hour",
+    "Getting out of the car",
+)
+
+
+def _measures(persona: Persona, patient: Patient, day: int, on: date, now: datetime) -> int:
+    """Answer the questionnaires due on this day in the evening, as the patient would.
+
+    A separate random stream, so the sessions and check-ins stay as they were. PSFS follows
+    the pain trend (less pain, more function); STarT Back at intake is higher for the flat ones.
+    """
+    rng = random.Random(f"homestretch-demo-measures-{persona.key}-{day}")
+    at = at_local(on, 19, 30, persona.timezone)
+    if at > now:
+        return 0
+    pain = persona.pain(day)
+    picked = random.Random(f"homestretch-demo-activities-{persona.key}").sample(ACTIVITIES, 3)
+    reports = [
+        (
+            "psfs",
+            [
+                {"item": str(n), "value": _clamp(9.5 - pain + rng.choice((-1, 0, 1))), "label": a}
+                for n, a in enumerate(picked, start=1)
+            ],
+        )
+    ]
+    if day == 0:
+        reports.append(("nprs", [{"item": "1", "value": _clamp(pain)}]))
+        worried = persona.pain(persona.days) >= pain - 0.5  # those whose pain will not settle
+        agree = [rng.random() < (0.7 if n <= 4 else 0.75 if worried else 0.2) for n in range(1, 9)]
+        answers = [
+            {"item": str(n), "value": "agree" if yes else "disagree"}
+            for n, yes in enumerate(agree, start=1)
+        ]
+        answers.append({"item": "9", "value": "very much" if worried else "moderately"})
+        reports.append(("start-back", answers))
+    for offset, (slug, answers) in enumerate(reports):
+        submit_measure(
+            patient,
+            MeasureReport(
+                id=_uuid(persona, f"measure-{slug}", day),
+                instrument=slug,
+                completed_at=at + timedelta(minutes=offset),
+                answers=answers,
+            ),
+            by=patient.user,
+            now=at + timedelta(minutes=offset, seconds=30),
+        )
+    return len(reports)
 
 
 def _morning(

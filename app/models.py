@@ -7,6 +7,7 @@ from app.caseload.models import PatientSummary
 from app.messages.models import Message
 from app.patient.models import (
     CheckIn,
+    MeasureRequest,
     OutcomeResponse,
     Patient,
     RedFlagAnswer,
@@ -36,6 +37,7 @@ __all__ = [
     "Exercise",
     "Invitation",
     "LoginFailure",
+    "MeasureRequest",
     "Message",
     "OutcomeResponse",
     "Patient",

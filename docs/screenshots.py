@@ -1,16 +1,19 @@
 """Take the README screenshots from the demo clinic, in the system Chromium.
 
 Run with `make screenshots`: it seeds a throwaway SQLite database, serves it on a free local
-port, and saves PNGs in docs/screenshots/.
+port, and saves PNGs in docs/screenshots/. Name shots to take only those
+(`python docs/screenshots.py player-figure-phone`).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -24,7 +27,7 @@ from tests.conftest import CHROMIUM_ARGS, start_live_server, system_chromium  # 
 OUT = ROOT / "docs" / "screenshots"
 
 
-def main() -> None:
+def main(only: set[str]) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/demo.sqlite3"})
@@ -42,6 +45,11 @@ def main() -> None:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=system_chromium(), args=CHROMIUM_ARGS)
                 url = server.url
+
+                def shoot(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+                    if not only or args[-1] in only:
+                        take(*args, **kwargs)
+
                 shoot(
                     browser,
                     url,
@@ -52,6 +60,15 @@ def main() -> None:
                 )
                 phone = p.devices["iPhone SE"]
                 shoot(browser, url, phone, "maria@example.com", paths["player"], "player-phone")
+                shoot(
+                    browser,
+                    url,
+                    p.devices["iPhone 13"],
+                    "maria@example.com",
+                    paths["player"],
+                    "player-figure-phone",
+                    then=first_exercise,
+                )
                 desktop = {"viewport": {"width": 1280, "height": 760}}
                 shoot(browser, url, desktop, "alex@example.com", "/caseload/", "caseload-desktop")
                 shoot(browser, url, desktop, "alex@example.com", "/alerts/", "alerts-desktop")
@@ -112,7 +129,34 @@ def demo_paths() -> dict[str, str]:
     }
 
 
-def shoot(browser: Browser, url: str, profile: dict, email: str, path: str, name: str) -> None:
+def first_exercise(page: Page) -> None:
+    """The player's first exercise screen: its moving figure beside the running hold timer."""
+    page.get_by_role("group", name=re.compile("right now")).get_by_role(
+        "radio", name=re.compile("^3 ")
+    ).check()
+    page.get_by_role("button", name="Start", exact=True).click()
+    step = page.locator("section.step.current")
+    while step.locator(".timer .button-primary").inner_text() not in {"Start hold", "Start"}:
+        step.get_by_role("radio", name="Skipped").check()  # to the first exercise with a timer
+        step.locator(".nav-buttons .button-primary").click()
+        step = page.locator("section.step.current")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.step.current .figure img')]"
+        ".every((i) => i.complete && i.naturalWidth > 0)"
+    )
+    step.locator(".timer .button-primary").click()
+    page.wait_for_timeout(1500)  # a moment into the movement and the count
+
+
+def take(
+    browser: Browser,
+    url: str,
+    profile: dict,
+    email: str,
+    path: str,
+    name: str,
+    then: Callable[[Page], None] | None = None,
+) -> None:
     profile = {k: v for k, v in profile.items() if k != "default_browser_type"}
     context = browser.new_context(**profile, base_url=url)
     page = context.new_page()
@@ -121,9 +165,11 @@ def shoot(browser: Browser, url: str, profile: dict, email: str, path: str, name
     page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.goto(path)
+    if then is not None:
+        then(page)
     page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
     context.close()
 
 
 if __name__ == "__main__":
-    main()
+    main(set(sys.argv[1:]))

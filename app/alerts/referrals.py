@@ -140,6 +140,31 @@ def _screens(patient: Patient, since: date | None) -> dict[str, Any]:
     }
 
 
+def _measures_summary(patient: Patient, function: Any) -> dict[str, Any]:
+    """The episode's function trend (from the assessment) and latest STarT Back band."""
+    from app.measures.services import latest_in_episode
+
+    risk = latest_in_episode(patient, "start-back")
+    band = risk.score.interpretation if risk is not None else None
+    return {
+        "function": None
+        if function is None
+        else {
+            "instrument": function.instrument,
+            "first": _exact(function.first),
+            "latest": _exact(function.latest),
+            "change": _exact(function.change),
+            "first_on": _iso(function.first_on),
+            "latest_on": _iso(function.latest_on),
+            "mic": _exact(function.mic_points),
+            "mic_met": function.mic_met,
+        },
+        "start_back": None
+        if band is None
+        else {"band": band.band, "text": band.text, "date": _iso(risk.response.local_date)},
+    }
+
+
 def referral_summary(patient: Patient, now: datetime, alert: Alert | None = None) -> dict[str, Any]:
     """The finding, course of care, pain trend and red-flag screens as plain data."""
     from app.caseload.record import patient_record
@@ -225,6 +250,8 @@ def referral_summary(patient: Patient, now: datetime, alert: Alert | None = None
                 for day, kind, value in d.chart_rows
             ],
         },
+        # Issue 13: function beside pain, and the STarT Back risk band (NICE NG59).
+        "measures": _measures_summary(patient, a.timeline.function),
         "adherence_14d": {
             "ratio": _exact(adherence.ratio) if adherence else None,
             "completed": adherence.completed if adherence else 0,

@@ -21,7 +21,7 @@ from app.clinical.assessment import Assessment, assess, fact_order
 from app.clinical.pain import PainStatus
 from app.clinical.policy import Policy
 from app.clinical.red_flags import RedFlagLevel, in_words, questions_due
-from app.clinical.timeline import CheckInFact, SessionFact, Timeline
+from app.clinical.timeline import CheckInFact, FunctionFact, SessionFact, Timeline
 from app.clinical.traffic_light import Light
 from app.enums import AlertKind, Severity
 
@@ -424,6 +424,33 @@ def persistent_pain(
     )
 
 
+def function_text(fact: FunctionFact) -> str:
+    """Say a function trend in words: "PSFS 3 → 5.3 (+2.3; its minimal important change is 2)"."""
+    met = "reaches" if fact.mic_met else "below"
+    return (
+        f"{fact.instrument.upper()} {numbers.trimmed(fact.first)} → "
+        f"{numbers.trimmed(fact.latest)} ({numbers.signed(fact.change)}, {met} its minimal "
+        f"important change of {numbers.trimmed(fact.mic_points)})"
+    )
+
+
+def function_evidence(fact: FunctionFact | None) -> dict[str, Any] | None:
+    """The PSFS numbers behind the severity, exact (CLINICAL §5: evidence shows the numbers)."""
+    if fact is None:
+        return None
+    return {
+        "instrument": fact.instrument,
+        **_exact("first", fact.first),
+        **_exact("latest", fact.latest),
+        **_exact("change", fact.change),
+        **_exact("mic", fact.mic_points),
+        "first_on": fact.first_on.isoformat(),
+        "latest_on": fact.latest_on.isoformat(),
+        "count": fact.count,
+        "mic_met": fact.mic_met,
+    }
+
+
 def non_response_6w(
     timeline: Timeline, policy: Policy, now: datetime, *, assessment: Assessment | None = None
 ) -> Finding | None:
@@ -438,13 +465,15 @@ def non_response_6w(
         return None
     session_ids, check_in_ids = _current_window_ids(a)
     # CLINICAL §5: medium instead of high when a function measure improved by its MIC (§8).
-    severity = Severity.MEDIUM if timeline.function_improved else Severity.HIGH
-    tail = (
-        "; function improved by its minimal important change" if timeline.function_improved else ""
-    )
+    improved = timeline.function_gain
+    severity = Severity.MEDIUM if improved else Severity.HIGH
+    tail = "; function improved by its minimal important change" if improved else ""
+    if timeline.function is not None:
+        tail = f"; {function_text(timeline.function)}"
     reason = f"No response at 6 weeks: pain {trend_text(a)}{tail}."
     evidence = _common_evidence(timeline, a) | {
-        "function_improved": timeline.function_improved,
+        "function_improved": improved,
+        "function": function_evidence(timeline.function),
         "supersedes": AlertKind.PERSISTENT_PAIN.value,
         "thresholds": {
             "program_day": policy.non_response_day,
@@ -573,7 +602,11 @@ def ready_to_progress(
         f"and effort ≤ {policy.progress_max_effort} in {easy} of the last {len(recent)} rated "
         f"sessions: {advice}."
     )
+    if timeline.function is not None:
+        # Issue 13: the function trend beside the pain, so the step up rests on both.
+        reason = f"{reason[:-1]}; {function_text(timeline.function)}."
     evidence = _common_evidence(timeline, a) | {
+        "function": function_evidence(timeline.function),
         "stage": stage,
         "stage_started_on": since.isoformat(),
         "days_in_stage": days_in_stage,

@@ -43,5 +43,6 @@ ENDPOINT_MODULES: tuple[str, ...] = (
     "reminders",
     "messages",
     "export",
+    "measures",
 )
 _register_endpoints()

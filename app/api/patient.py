@@ -17,7 +17,7 @@ from app.clinical import red_flags
 from app.clinical.traffic_light import MESSAGES
 from app.db import utcnow
 from app.enums import CheckInKind, Role
-from app.figures.service import figure_url
+from app.figures.service import description_of, figure_url
 from app.inputs import Id, Instant, Text
 from app.patient.check_ins import CheckInReport, record_check_in
 from app.patient.models import CheckIn, Patient, Session
@@ -89,6 +89,9 @@ class ExerciseOut(BaseModel):
     cues: list[str]
     figure_url: str | None = Field(
         None, description="Path of the moving figure (SVG); add ?frame=start or end for a still"
+    )
+    figure_alt: str | None = Field(
+        None, description="The figure's text alternative: the movement in a sentence"
     )
 
 
@@ -226,7 +229,8 @@ def me_today() -> Response:
                         name=step.exercise.name,
                         steps=list(step.exercise.steps or []),
                         cues=list(step.exercise.cues or []),
-                        figure_url=figure_url(step.exercise),
+                        figure_url=(url := figure_url(step.exercise)),
+                        figure_alt=description_of(step.exercise) if url else None,
                     ),
                     **step.dosage,
                 )

@@ -237,6 +237,10 @@ def _load_batch(
                 StatusFact(change.local_date, str(change.status.value))
             )
 
+    # CLINICAL §5: the function trend (PSFS first → latest) of each current episode, one query.
+    from app.measures.trends import function_trends
+
+    functions = function_trends(episode_ids)
     return {
         row.id: Timeline(
             patient_id=row.id,
@@ -252,6 +256,10 @@ def _load_batch(
             check_ins=tuple(check_ins[row.id]),
             has_logged_in=row.last_login_at is not None,
             risk_modifier=row.risk_modifier,
+            function=functions.get(row.episode_id),
+            function_improved=bool(
+                row.episode_id in functions and functions[row.episode_id].mic_met
+            ),
         )
         for row in rows
     }

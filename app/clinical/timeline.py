@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from fractions import Fraction
 
 from app.clinical.adherence import ScheduleFact, StatusFact
 from app.clinical.red_flags import RedFlagLevel
@@ -42,6 +43,28 @@ class CheckInFact:
 
 
 @dataclass(frozen=True)
+class FunctionFact:
+    """A function measure's change over the episode: first and latest score (CLINICAL §5, §8).
+
+    Filled from the stored outcome responses (PSFS, or a disability measure the clinic added);
+    ``mic_met`` is whether the latest beat the first by the instrument's minimal important change.
+    """
+
+    instrument: str
+    first: Fraction
+    latest: Fraction
+    first_on: date
+    latest_on: date
+    count: int
+    mic_points: Fraction
+    mic_met: bool
+
+    @property
+    def change(self) -> Fraction:
+        return self.latest - self.first
+
+
+@dataclass(frozen=True)
 class Timeline:
     """A patient's bounded history: the episode's baseline days and the most recent days.
 
@@ -65,3 +88,10 @@ class Timeline:
     # CLINICAL §5: a function measure improved by its minimal important change.
     function_improved: bool = False
     risk_modifier: bool = False  # CLINICAL §6: RF12 yes at intake
+    # CLINICAL §5, §8: the episode's function trend (PSFS first → latest), when measured twice.
+    function: FunctionFact | None = None
+
+    @property
+    def function_gain(self) -> bool:
+        """Return whether a function measure improved by its MIC (the trend decides if known)."""
+        return self.function.mic_met if self.function is not None else self.function_improved

@@ -18,8 +18,13 @@ from app.enums import OPEN_ALERT_STATUSES
 from app.export.records import (
     AdherenceRecord,
     AlertRecord,
+    AnswerOption,
     ClinicRecord,
     ExportRecords,
+    InstrumentItem,
+    InstrumentRecord,
+    MeasureAnswer,
+    MeasureRecord,
     PainKind,
     PainReading,
     PatientRecord,
@@ -32,7 +37,9 @@ from app.export.records import (
 )
 from app.extensions import db
 from app.formatting import dose_label
-from app.patient.models import CheckIn, Patient, Session, SessionExercise
+from app.measures.catalog import available_instruments
+from app.measures.instruments import Instrument, ItemKind
+from app.patient.models import CheckIn, OutcomeResponse, Patient, Session, SessionExercise
 from app.programs.models import Program, ProgramItem
 
 
@@ -111,8 +118,58 @@ def _session_readings(session: Session) -> list[PainReading]:
     return readings
 
 
+def instrument_record(instrument: Instrument) -> InstrumentRecord:
+    """Describe an instrument file for the export's Questionnaire (CLINICAL §8, §9)."""
+    named = instrument.patient_named
+    if named is not None:
+        # PSFS: each slot is an activity the patient names; the answer carries its name.
+        items = tuple(InstrumentItem(slot, named.question, "integer") for slot in named.slots)
+    else:
+        items = tuple(
+            InstrumentItem(item.id, item.text, "integer")
+            if item.kind is ItemKind.SCALE
+            else InstrumentItem(
+                item.id,
+                item.text,
+                "choice",
+                tuple(AnswerOption(o.value, o.label) for o in item.options),
+            )
+            for item in instrument.items
+        )
+    return InstrumentRecord(
+        instrument.slug, instrument.name, instrument.version, items, instrument.licence
+    )
+
+
+def _measures(patient: Patient) -> tuple[MeasureRecord, ...]:
+    instruments = available_instruments()
+    records = []
+    for response in db.session.scalars(
+        sa.select(OutcomeResponse)
+        .where(OutcomeResponse.patient_id == patient.id)
+        .order_by(OutcomeResponse.recorded_at, OutcomeResponse.id)
+    ):
+        instrument = instruments.get(response.instrument)
+        if instrument is None or instrument.version != response.version:
+            continue  # an instrument the deployment no longer describes: nothing to map it to
+        records.append(
+            MeasureRecord(
+                id=response.client_id,
+                instrument=instrument_record(instrument),
+                recorded_at=response.recorded_at,
+                answers=tuple(
+                    MeasureAnswer(str(a["item"]), a["value"], a.get("label"))
+                    for a in response.answers.get("answers", [])
+                ),
+                score=response.score,
+                subscale_score=response.subscale_score,
+            )
+        )
+    return tuple(records)
+
+
 def export_records(patient: Patient, now: datetime) -> ExportRecords:
-    """Everything one patient's export holds, read in seven queries whatever the history."""
+    """Everything one patient's export holds, read in eight queries whatever the history."""
     programs = list(
         db.session.scalars(
             sa.select(Program)
@@ -178,6 +235,7 @@ def export_records(patient: Patient, now: datetime) -> ExportRecords:
         ),
         programs=tuple(_program(p) for p in programs),
         pain_readings=tuple(readings),
+        measures=_measures(patient),
         adherence=AdherenceRecord(
             value=adherence.ratio,
             window_start=adherence.window_start,

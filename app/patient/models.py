@@ -201,12 +201,20 @@ class RedFlagAnswer(db.Model):
 
 
 class OutcomeResponse(db.Model):
-    """A scored questionnaire response: PSFS, NPRS, STarT Back, ... (CLINICAL §8)."""
+    """A scored questionnaire response: PSFS, NPRS, STarT Back, ... (CLINICAL §8).
+
+    Identified by the phone's UUID like sessions (DESIGN §4). ``result`` keeps the exact score
+    (``app.measures.Score.to_dict``: fractions as text, "17/3"); ``score`` and
+    ``subscale_score`` are the same values rounded, for sorting and spreadsheets.
+    """
 
     __tablename__ = "outcome_responses"
     __table_args__ = (
         sa.UniqueConstraint("patient_id", "client_id"),
         sa.Index("ix_outcome_responses_patient_recorded", "patient_id", "recorded_at"),
+        sa.Index(
+            "ix_outcome_responses_episode_instrument", "episode_id", "instrument", "recorded_at"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -214,8 +222,39 @@ class OutcomeResponse(db.Model):
     episode_id: Mapped[int | None] = mapped_column(sa.ForeignKey("episodes_of_care.id"))
     client_id: Mapped[str] = mapped_column(sa.String(36))
     instrument: Mapped[str] = mapped_column(sa.String(40))
+    # The instrument file's version the answers were given to.
+    version: Mapped[str] = mapped_column(sa.String(40))
     answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     score: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
     subscale_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The patient's local date of ``recorded_at``: the schedule counts program days (CLINICAL §8).
+    local_date: Mapped[date]
+    # Who sent it: the patient on their phone, or a clinician in clinic (``in_clinic``).
+    entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    in_clinic: Mapped[bool] = mapped_column(default=False)
+    payload_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    patient: Mapped[Patient] = relationship()
+
+
+class MeasureRequest(db.Model):
+    """A therapist asking for a measure now, outside the schedule (CLINICAL §8).
+
+    Due from ``requested_on`` (the patient's local date) until a response on or after it.
+    """
+
+    __tablename__ = "measure_requests"
+    __table_args__ = (
+        sa.Index("ix_measure_requests_patient_instrument", "patient_id", "instrument"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id", ondelete="CASCADE"))
+    episode_id: Mapped[int | None] = mapped_column(sa.ForeignKey("episodes_of_care.id"))
+    instrument: Mapped[str] = mapped_column(sa.String(40))
+    requested_on: Mapped[date]
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -30,6 +30,8 @@ from app.extensions import db
 from app.forms import save, show_errors
 from app.inputs import parse_instant
 from app.messages.forms import MessageForm
+from app.messages.models import Side
+from app.messages.services import unread_count
 from app.patient.check_ins import CheckInReport, instruction_for, record_check_in, red_flags_due
 from app.patient.forms import CheckInForm, PlayerForm, SymptomForm
 from app.patient.models import CheckIn, Patient
@@ -56,6 +58,7 @@ SHELL_ASSETS = (
     "css/checkin.css",
     "js/outbox.js",
     "js/player.js",
+    "js/voice.js",
     "js/checkin.js",
     "js/attention.js",
     "js/offline-session.js",
@@ -102,6 +105,7 @@ def today():
         contact=instruction_for(patient, red_flags.RedFlagLevel.URGENT).call,
         emergency=instruction_for(patient, red_flags.RedFlagLevel.EMERGENCY).call,
         therapist=patient.therapist.name if patient.therapist else None,
+        unread=unread_count(patient.id, Side.THERAPIST),
     )
 
 
@@ -150,6 +154,7 @@ def player(program_id: int):
         active=active,
         dose_of=dose_of,
         per_side=per_side,
+        ask=url_for("messages.thread"),  # "ask about this exercise" quotes it in a message
     )
     return page, 422 if form.errors else 200
 

@@ -78,6 +78,7 @@ function showResult(statusText) {
   if (!box) {
     box = h('section', { 'data-js': '', tabindex: '-1' },
       h('h2'), h('p'), h('div', { 'data-call-slot': '' }), h('p', { class: 'hint' }),
+      h('p', { 'data-message-slot': '' }),
       h('a', { class: 'button button-wide', href: '/today' }, 'Back to today'));
     // Under the page's heading, in place of the questions: the instruction and whom to call
     // on the first screen (on the offline page the form sits lower, in "I have a new symptom").
@@ -89,10 +90,14 @@ function showResult(statusText) {
   }
   box.className = `instruction instruction-${level}`;
   box.setAttribute('role', level === 'urgent' ? 'alert' : 'status');
-  const [title, words, slot, status] = box.children;
+  const [title, words, slot, status, message] = box.children;
   title.textContent = TITLES[level];
   words.textContent = text;
   setCall(slot, call);
+  // Urgent: a message reaches the therapist when a call does not (never for emergencies).
+  message.replaceChildren(...(level === 'urgent'
+    ? [h('a', { class: 'tap', href: '/messages#write' }, 'Message your therapist'), ' — if you cannot reach them by phone.']
+    : []));
   status.textContent = statusText;
 }
 

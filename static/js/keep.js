@@ -1,13 +1,17 @@
 // The patient's program kept on this phone (STACK "Offline"): the JSON of /api/v1/me/today,
 // refreshed on every online visit of a page that asks for it, offered by the offline page, and
-// cleared at logout with everything else this phone keeps. The only patient data kept.
+// cleared at logout with everything else this phone keeps. The only patient data kept. The
+// service worker keeps its figures with it (each moving, and still for reduced motion).
 import { flush, kept, request, store } from './outbox.js';
 
 async function keep() {
   try {
     const res = await request('/api/v1/me/today', { cache: 'no-store' });
-    if (res.ok && res.body) await store.put('kept', { id: 'today', body: res.body, at: Date.now() });
-    else if (res.status === 404) await store.del('kept', 'today'); // no patient profile here
+    if (res.ok && res.body) {
+      await store.put('kept', { id: 'today', body: res.body, at: Date.now() });
+      const figures = res.body.items.flatMap((i) => (i.exercise.figure_url ? [i.exercise.figure_url, `${i.exercise.figure_url}&frame=start`] : []));
+      navigator.serviceWorker?.ready.then((r) => r.active?.postMessage({ figures }));
+    } else if (res.status === 404) await store.del('kept', 'today'); // no patient profile here
   } catch {} // offline, or logged out (401): the copy stays for the next session without signal
 }
 
@@ -24,6 +28,7 @@ async function logOut(event) {
   } else {
     await store.del('kept', 'today');
   }
+  await self.caches?.delete('hs-figures').catch(() => {}); // they show what the program holds
   form.submit();
 }
 

@@ -49,6 +49,13 @@ function step(item, index, count) {
   section.querySelector('h2 small').textContent = `${index} of ${count}`;
   section.querySelector('h2 span').textContent = item.exercise.name;
   section.querySelector('.dose').textContent = dose(item, perSide);
+  // The figures were kept by the service worker with the program (issue 11).
+  const figure = section.querySelector('.figure');
+  const { figure_url: url, figure_alt: alt } = item.exercise;
+  if (url) {
+    figure.querySelector('source').srcset = `${url}&frame=start`;
+    Object.assign(figure.querySelector('img'), { src: url, alt: alt || item.exercise.name });
+  } else figure.remove();
   section.querySelector('.steps').append(...item.exercise.steps.map((s) => h('li', {}, s)));
   const cues = section.querySelector('.cues');
   if (item.exercise.cues.length) cues.textContent = item.exercise.cues.join(' · ');

@@ -7,6 +7,17 @@ let audio = null;
 let wake = null;
 
 const soundOn = () => localStorage.getItem('hs-sound') === '1';
+// Spoken cues (issue 11): the browser's own speech synthesis, no network; voice.js is loaded
+// only once the voice is on, and the player works the same without it.
+const canSpeak = 'speechSynthesis' in window && 'SpeechSynthesisUtterance' in window;
+const voiceOn = () => canSpeak && localStorage.getItem('hs-voice') === '1';
+let voice = null;
+/** Say a cue ('name', 'next', 'hold', 'count', 'relax', 'rest', 'switch', 'done') aloud. */
+function say(cue, value) {
+  if (!voiceOn()) return;
+  voice ||= import('./voice.js');
+  voice.then((v) => v.say(cue, value)).catch(() => {});
+}
 
 function signal() {
   if (!soundOn()) return;
@@ -69,7 +80,11 @@ function exerciseTimer(section, announce, next, nextLabel) {
   const main = h('button', { type: 'button', class: 'button button-primary', onclick: press });
   const again = h('button', { type: 'button', class: 'button', hidden: '', onclick: restart }, 'Start again');
   const box = h('div', { class: 'timer' }, phaseText, count, progress, main, again);
-  section.querySelector('.steps').before(box);
+  // The figure and the timer side by side (stacked on a narrow phone): one screen, one hand.
+  const figure = section.querySelector('.figure');
+  const play = figure ? h('div', { class: 'play' }) : box;
+  section.querySelector('.steps').before(play);
+  if (figure) play.append(figure, box);
 
   const sideNow = () => (alt && kind === 'hold' ? rep % 2 : side);
   // An alternating set or bout counts on both sides; otherwise the side being done.
@@ -84,7 +99,9 @@ function exerciseTimer(section, announce, next, nextLabel) {
     box.className = `timer ${phase === 'hold' || phase === 'time' ? 'running' : phase}`;
     section.classList.toggle('is-done', finished);
     again.hidden = !finished;
-    count.textContent = seconds === undefined ? '' : clock(seconds, long);
+    const text = seconds === undefined ? '' : clock(seconds, long);
+    if (phase === 'hold' && text !== count.textContent && seconds < hold) say('count', seconds);
+    count.textContent = text;
     progress.textContent = `Set ${Math.min(set + 1, sets)} of ${sets}${kind === 'hold' && !finished ? ` · hold ${rep + 1} of ${holdsIn(set)}` : ''}`;
     const ready = blocks === 2 ? `${SIDES[side]}: ` : alt && kind === 'count' ? 'Swap sides each time. ' : '';
     phaseText.textContent = {
@@ -125,6 +142,7 @@ function exerciseTimer(section, announce, next, nextLabel) {
       side += 1;
       phase = 'ready';
       signal();
+      say('switch');
       announce(`${SIDES[side]} now. ${kind === 'count' ? 'Tap when done.' : 'Ready when you are.'}`);
       return draw();
     }
@@ -140,12 +158,14 @@ function exerciseTimer(section, announce, next, nextLabel) {
       phase = 'done';
       section.querySelector('input[name$="-status"][value="done"]').checked = true;
       signal();
+      say('done');
       announce(`Exercise done. ${nextLabel} when you are ready.`);
       return draw();
     }
     if (rest > 0) {
       phase = 'rest';
       signal();
+      say('rest', rest);
       announce(`Rest ${spoken(rest)}. Then set ${set + 1} of ${sets}.`);
       return countdown(rest, () => {
         phase = 'ready';
@@ -160,6 +180,7 @@ function exerciseTimer(section, announce, next, nextLabel) {
 
   function startHold() {
     phase = 'hold';
+    say('hold', hold);
     announce(alt ? `${SIDES[sideNow()]}: hold ${spoken(hold)}` : `Hold ${spoken(hold)}`);
     countdown(hold, () => {
       credit(1);
@@ -168,6 +189,7 @@ function exerciseTimer(section, announce, next, nextLabel) {
       if (rep >= holdsIn(set)) return sideDone();
       phase = 'relax';
       signal();
+      say(alt ? 'switch' : 'relax');
       countdown(relax, startHold);
     });
   }
@@ -223,12 +245,18 @@ export function start(form) {
   let current = 0;
   claim(sessionId); // this page reports its own session: the outbox box does not say it twice
 
-  const soundBox = h('input', { type: 'checkbox', id: 'sound' });
-  soundBox.checked = soundOn();
-  soundBox.addEventListener('change', () => localStorage.setItem('hs-sound', soundBox.checked ? '1' : '0'));
-  steps[0].append(
-    h('label', { class: 'check sound', for: 'sound' }, soundBox, h('span', {}, 'Beep and vibrate when a timer ends')),
-  );
+  /** A switch remembered on this phone: the beep, and the voice (its mute). */
+  const toggle = (id, text) => {
+    const box = h('input', { type: 'checkbox', id });
+    box.checked = localStorage.getItem(`hs-${id}`) === '1';
+    box.addEventListener('change', () => {
+      localStorage.setItem(`hs-${id}`, box.checked ? '1' : '0');
+      if (!box.checked && id === 'voice') speechSynthesis.cancel();
+    });
+    steps[0].append(h('label', { class: 'check sound', for: id }, box, h('span', {}, text)));
+  };
+  toggle('sound', 'Beep and vibrate when a timer ends');
+  if (canSpeak) toggle('voice', 'Say the steps aloud');
   form.before(live);
 
   const error = (step, text) => {
@@ -280,6 +308,9 @@ export function start(form) {
     heading.setAttribute('tabindex', '-1');
     heading.focus({ preventScroll: true });
     const behavior = quiet.matches ? 'auto' : 'instant';
+    if (step.classList.contains('exercise')) {
+      say(steps[index - 1].classList.contains('exercise') ? 'next' : 'name', heading.lastChild.textContent.trim());
+    }
     if (index === 0) scrollTo({ top: 0, behavior });
     else step.scrollIntoView({ block: 'start', behavior }); // the timer fits the first screen
   }

@@ -1,10 +1,12 @@
 // Homestretch service worker (STACK "Offline"). Versioned static assets: cache first. The
 // offline page and the offline player shell (no personal data; the shell plays the program the
 // pages keep in IndexedDB): network first. Pages after login are never cached; POSTs are never
-// cached. Version {{ version }}.
+// cached. The figures of the kept program (public, their URLs versioned) are kept with it, so a
+// session started with no signal shows them (issue 11). Version {{ version }}.
 const VERSION = {{ version|tojson }};
 const STATIC = `hs-static-${VERSION}`;
 const SHELL = `hs-shell-${VERSION}`;
+const FIGURES = 'hs-figures';
 const ASSETS = {{ assets|tojson }};
 const OFFLINE = {{ offline_url|tojson }};
 const SESSION = {{ session_url|tojson }};
@@ -29,7 +31,7 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
     for (const key of await caches.keys()) {
-      if (key !== STATIC && key !== SHELL) await caches.delete(key);
+      if (![STATIC, SHELL, FIGURES].includes(key)) await caches.delete(key);
     }
     await self.clients.claim();
   })());
@@ -46,6 +48,24 @@ async function cacheFirst(request) {
   const res = await fetch(request);
   if (res.ok) await cache.put(request, res.clone());
   return res;
+}
+
+/** Keep exactly these figures (the kept program's): fetch the missing ones, drop the others. */
+async function keepFigures(urls) {
+  const cache = await caches.open(FIGURES);
+  const wanted = new Set(urls.map((u) => new URL(u, self.location.origin))
+    .filter((u) => u.origin === self.location.origin && u.pathname.startsWith('/figures/'))
+    .map((u) => u.href));
+  for (const request of await cache.keys()) if (!wanted.has(request.url)) await cache.delete(request);
+  await Promise.all([...wanted].map(async (url) => {
+    if (await cache.match(url)) return;
+    const res = await fetch(url, { credentials: 'omit' }).catch(() => null);
+    if (res?.ok) await cache.put(url, res);
+  }));
+}
+
+async function figure(request) {
+  return (await (await caches.open(FIGURES)).match(request)) || fetch(request);
 }
 
 async function page(request) {
@@ -72,12 +92,46 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith('/static/')) event.respondWith(cacheFirst(request));
+  else if (url.pathname.startsWith('/figures/')) event.respondWith(figure(request));
   else if (SHELLS.includes(url.pathname)) event.respondWith(shell(url.pathname));
   else if (request.mode === 'navigate') event.respondWith(page(request));
+});
+
+// keep.js sends the figures of the program it keeps: {figures: [url, …]}.
+self.addEventListener('message', (event) => {
+  if (Array.isArray(event.data?.figures)) event.waitUntil(keepFigures(event.data.figures));
 });
 
 // Background Sync exists only in Chromium; the pages' own flush is the main path.
 self.addEventListener('sync', (event) => {
   if (event.tag !== 'outbox') return;
   event.waitUntil(self.clients.matchAll().then((all) => all.forEach((c) => c.postMessage('flush'))));
+});
+
+// Web Push (DESIGN §4 "Reminders"): the payload holds no health data — a title, one sentence and
+// a path on this site. A tap opens that page, or focuses a tab already showing it.
+self.addEventListener('push', (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = {};
+  }
+  const path = typeof data.url === 'string' && /^\/(?!\/)/.test(data.url) ? data.url : '/today';
+  event.waitUntil(self.registration.showNotification(data.title || 'Homestretch', {
+    body: data.body || 'Your exercises for today are ready.',
+    tag: data.tag || 'homestretch',
+    icon: '/static/img/icon-192.png',
+    data: { path },
+  }));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const target = new URL(event.notification.data?.path || '/today', self.location.origin).href;
+  event.waitUntil((async () => {
+    const open = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    const tab = open.find((client) => client.url === target);
+    return tab ? tab.focus() : self.clients.openWindow(target);
+  })());
 });

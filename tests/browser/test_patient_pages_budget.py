@@ -1,6 +1,7 @@
 """Patient pages on small phones: no axe violations, nothing wider than 320 px, tap targets of
 at least 44 px, no request to another origin, first-load transfer ≤ 60 KB, and the player
-logging a session with JavaScript off (DESIGN §5)."""
+logging a session with JavaScript off (DESIGN §5). The first load counts the figures it shows:
+/today's still frames; the player shows its first figure on the first exercise screen."""
 
 from __future__ import annotations
 
@@ -99,6 +100,11 @@ def test_today_and_the_player_load_in_under_60_kb_from_this_origin_only(
         assert any(url.endswith("/static/js/outbox.js") for url, _ in loaded)
         assert all(url.startswith(live_server.url) for url, _ in loaded), loaded
         assert total <= BUDGET, f"{path} loads {total} bytes"
+        figures = [url for url, _ in loaded if "/figures/" in url]
+        if path == "/today":  # with a still frame beside each exercise (issue 11)
+            assert len(figures) == len(bundle.program.items), figures
+        else:  # the player loads a figure only for the screen it shows: none before the first
+            assert figures == [], figures
 
 
 def test_with_javascript_off_the_player_form_logs_a_session(

@@ -80,7 +80,7 @@ def test_today_answers_with_exactly_the_design_fields(client, patient):
         "side",
         "load",
     }
-    assert set(item["exercise"]) == {"slug", "name", "steps", "cues", "figure_url"}
+    assert set(item["exercise"]) == {"slug", "name", "steps", "cues", "figure_url", "figure_alt"}
     assert item["exercise"]["slug"] == "diaphragmatic-breathing"
 
 

@@ -237,6 +237,18 @@ def test_security_headers_are_set_and_authenticated_pages_are_not_cached(client,
     assert "Cookie" in page.headers["Vary"]
 
 
+def test_documents_carry_the_csp_and_stylesheets_and_scripts_only_what_applies_to_them(client):
+    for path in ("/static/css/app.css", "/static/js/player.js"):
+        with client.get(path) as sub:
+            assert sub.headers["X-Content-Type-Options"] == "nosniff", path
+            assert "Content-Security-Policy" not in sub.headers, path
+            assert "X-Frame-Options" not in sub.headers, path
+    # An SVG opened on its own is a document, and the service worker's CSP governs the worker.
+    for path in ("/static/img/icon.svg", "/sw.js", "/offline"):
+        with client.get(path) as document:
+            assert document.headers["Content-Security-Policy"] == CSP, path
+
+
 def test_session_cookie_is_http_only_and_same_site(client, make_user):
     user = make_user()
     response = client.post(

@@ -34,8 +34,9 @@ from app.programs.content import BUILTIN_TEMPLATE
 from app.programs.models import Exercise, Program
 from app.programs.services import pause_program
 from tests.conftest import PASSWORD, PatientBundle
+from tests.integration.route_access_measures import psfs_body
 
-ROUTE_PREFIXES = ("programs.", "caseload.", "messages.", "api.")
+ROUTE_PREFIXES = ("programs.", "caseload.", "messages.", "measures.", "api.")
 # Tables a request may touch without changing anyone's data: the login session's "last seen"
 # and the audit log (checked separately: a refused request records nothing about the patient).
 UNCOMPARED_TABLES = {"user_sessions", "audit_events"}
@@ -353,6 +354,14 @@ CASES: dict[tuple[str, str], Case] = {
         ok=302,
         changes=True,
     ),
+    # ------------------------------------------------------------------ outcome measures
+    ("measures.patient_page", "GET"): Case(lambda w, a: f"/measures/patients/{patient_id(w, a)}"),
+    ("measures.request_page", "POST"): Case(
+        lambda w, a: f"/measures/patients/{patient_id(w, a)}/request",
+        lambda w, a: {"instrument": "psfs"},
+        ok=302,
+        changes=True,
+    ),
     # ------------------------------------------------------------------ JSON API
     ("api.get_patient_messages", "GET"): ApiCase(
         lambda w, a: f"/api/v1/patients/{patient_id(w, a)}/messages"
@@ -407,6 +416,28 @@ CASES: dict[tuple[str, str], Case] = {
         changes=True,
     ),
 }
+
+
+# Outcome measures (DESIGN §4 "Outcome measures").
+CASES.update(
+    {
+        ("api.api_patient_measures", "GET"): ApiCase(
+            lambda w, a: f"/api/v1/patients/{patient_id(w, a)}/measures"
+        ),
+        ("api.api_enter_measure", "POST"): ApiCase(
+            lambda w, a: f"/api/v1/patients/{patient_id(w, a)}/measures",
+            lambda w, a: psfs_body(),
+            ok=201,
+            changes=True,
+        ),
+        ("api.api_request_measure", "POST"): ApiCase(
+            lambda w, a: f"/api/v1/patients/{patient_id(w, a)}/measure-requests",
+            lambda w, a: {"instrument": "psfs"},
+            ok=201,
+            changes=True,
+        ),
+    }
+)
 
 
 def send(c: FlaskClient, case: Case, method: str, w: World, actor: str):  # type: ignore[no-untyped-def]
