@@ -66,6 +66,9 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
 
     INVITATION_HOURS = int(os.environ.get("INVITATION_HOURS", 72))
+    # DESIGN §4 "Clinician accounts": whether clinicians must set up a second factor before any
+    # patient data, for clinics that never chose (their admin can turn it on or off).
+    REQUIRE_2FA = _env_bool("REQUIRE_2FA", False)
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/London")
     # Every link that leaves a request (invitations, emails, the handout's QR code) is built on
     # this, never on the request's Host header (DESIGN §4). Required in production.
@@ -136,6 +139,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
+    REQUIRE_2FA = _env_bool("REQUIRE_2FA", True)
 
 
 CONFIGS = {

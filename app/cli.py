@@ -244,6 +244,11 @@ def backup_command(directory: str | None) -> None:
         path = backup_database(target, utcnow())
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
+    from app import audit
+
+    # A copy of every patient's data left the database: that is a read the log keeps.
+    audit.record("database.backup", object_type="backup")
+    db.session.commit()
     click.echo(f"Backup written to {path}")
 
 

@@ -2,7 +2,15 @@
 
 from app.admin.models import AuditEvent
 from app.alerts.models import Alert, Referral
-from app.auth.models import Clinic, Invitation, LoginFailure, User, UserSession
+from app.auth.models import (
+    Clinic,
+    Invitation,
+    LoginFailure,
+    PasswordReset,
+    RecoveryCode,
+    User,
+    UserSession,
+)
 from app.caseload.models import PatientSummary
 from app.messages.models import Message
 from app.patient.models import (
@@ -40,12 +48,14 @@ __all__ = [
     "MeasureRequest",
     "Message",
     "OutcomeResponse",
+    "PasswordReset",
     "Patient",
     "PatientSummary",
     "Program",
     "ProgramItem",
     "ProgramStatusChange",
     "PushSubscription",
+    "RecoveryCode",
     "RedFlagAnswer",
     "Referral",
     "ReminderSettings",

@@ -1,4 +1,8 @@
-"""The audit log: who read or changed which patient's data, when and from where."""
+"""The audit log: who read or changed which patient's data, when and from where.
+
+Append-only: the application has no path that updates or deletes a row, and on PostgreSQL a
+trigger (migration 0009) refuses UPDATE and DELETE on audit_events.
+"""
 
 from datetime import datetime
 from typing import Any
@@ -23,7 +27,12 @@ class AuditEvent(db.Model):
     patient_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("patients.id", ondelete="SET NULL")
     )
+    # Every patient the event names, as ",12,15," (a list read is one event naming all the
+    # patients it showed; the admin view filters on it with LIKE '%,12,%').
+    patient_ids: Mapped[str | None] = mapped_column(sa.Text)
     action: Mapped[str] = mapped_column(sa.String(60))
+    # ok, denied or failed.
+    outcome: Mapped[str] = mapped_column(sa.String(12), default="ok", server_default="ok")
     object_type: Mapped[str | None] = mapped_column(sa.String(40))
     object_id: Mapped[int | None]
     ip: Mapped[str | None] = mapped_column(sa.String(45))

@@ -15,7 +15,7 @@ from app.errors import ValidationFailed
 PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{3,30}$")
 # An emergency number is a short run of digits (999, 911, 112, 000, 1122).
 EMERGENCY = re.compile(r"^[0-9]{2,6}$")
-SETTINGS = ("phone", "emergency_number")
+SETTINGS = ("phone", "emergency_number", "require_2fa")
 
 
 def check_phone(value: Any, field: str = "phone") -> str | None:
@@ -36,13 +36,20 @@ def tel(number: str | None) -> str | None:
 
 
 def clinic_settings(clinic: Clinic) -> dict[str, Any]:
-    return {"phone": clinic.phone, "emergency_number": clinic.emergency_number}
+    from app.auth.two_factor import clinic_requires_2fa
+
+    return {
+        "phone": clinic.phone,
+        "emergency_number": clinic.emergency_number,
+        "require_2fa": clinic_requires_2fa(clinic),
+    }
 
 
 def update_clinic_settings(
     clinic: Clinic, changes: Mapping[str, Any], *, by: User, now: datetime
 ) -> dict[str, Any]:
-    """Change the clinic's phone and emergency number; refuse anything else (nothing changes)."""
+    """Change the clinic's phone, emergency number and second-factor rule; refuse anything else
+    (nothing changes)."""
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
     for name, value in changes.items():
@@ -52,6 +59,10 @@ def update_clinic_settings(
         try:
             if name == "phone":
                 clean[name] = check_phone(value)
+            elif name == "require_2fa":
+                if not isinstance(value, bool):
+                    raise ValidationFailed({name: "Give true or false."})
+                clean[name] = value
             elif value is None or (isinstance(value, str) and not value.strip()):
                 clean[name] = None
             elif isinstance(value, str) and EMERGENCY.match(value.strip()):

@@ -1,14 +1,16 @@
 """The clinic admin's side: the clinic's people and the audit log."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import aliased
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired
 
+from app import audit
 from app.access import admin_required
+from app.admin.audit_log import audit_csv, audit_page, parse_filters
 from app.admin.models import AuditEvent
 from app.admin.policy import LABELS, SETTINGS, show, update_policy
 from app.admin.settings import update_clinic_settings
@@ -16,6 +18,7 @@ from app.assessment import policy_for
 from app.auth import services as accounts
 from app.auth.models import User
 from app.auth.services import InvitedClinician
+from app.auth.two_factor import admin_reset_second_factor, clinic_requires_2fa
 from app.caseload.forms import InvitationForm, InviteTherapistForm
 from app.clinical.policy import Policy
 from app.db import utcnow
@@ -176,6 +179,11 @@ class SettingsForm(FlaskForm):
         description="Patients who report an emergency symptom get a button to call it "
         "(999 in the UK, 911 in the US, 112 in the EU).",
     )
+    require_2fa = BooleanField(
+        "Clinicians need a second factor",
+        description="Therapists and admins set up an authenticator app before they see any "
+        "patient data. Patients are never asked.",
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -187,11 +195,16 @@ def settings():
     if request.method == "GET":
         form.phone.data = clinic.phone
         form.emergency_number.data = clinic.emergency_number
+        form.require_2fa.data = clinic_requires_2fa(clinic)
     if form.validate_on_submit() and save(
         form,
         lambda: update_clinic_settings(
             clinic,
-            {"phone": form.phone.data, "emergency_number": form.emergency_number.data},
+            {
+                "phone": form.phone.data,
+                "emergency_number": form.emergency_number.data,
+                "require_2fa": bool(form.require_2fa.data),
+            },
             by=current_user,
             now=utcnow(),
         ),
@@ -200,3 +213,56 @@ def settings():
         return redirect(url_for("admin.settings"))
     page = render_template("admin/settings.html", form=form)
     return page, 422 if form.errors else 200
+
+
+@bp.route("/audit")
+@admin_required
+def audit_log():
+    """The clinic's audit log with filters (patient, user, action, dates) and paging."""
+    filters = parse_filters(request.args)
+    page_number = request.args.get("page", "1")
+    page = audit_page(
+        current_user.clinic_id,
+        filters,
+        int(page_number) if page_number.isdigit() and len(page_number) < 7 else 1,
+    )
+    audit.record(
+        "audit.read",
+        actor=current_user,
+        details={**filters.described(), "page": page.page},
+    )
+    clinicians = db.session.execute(
+        sa.select(User.id, User.name)
+        .where(User.clinic_id == current_user.clinic_id, User.role != Role.PATIENT)
+        .order_by(User.name)
+    ).all()
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "admin/audit.html", page=page, filters=filters, clinicians=clinicians, args=args
+    )
+
+
+@bp.route("/audit.csv")
+@admin_required
+def audit_csv_export():
+    """The filtered audit log as CSV (formula-safe)."""
+    filters = parse_filters(request.args)
+    body = audit_csv(current_user.clinic_id, filters)
+    audit.record("audit.export", actor=current_user, details=filters.described())
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )
+
+
+@bp.route("/users/<int:user_id>/2fa/reset", methods=["POST"])
+@admin_required
+def reset_two_factor(user_id: int):
+    """Turn another clinician's second factor off (they set up a new one); audited."""
+    user = _clinician_or_404(user_id)
+    if not InvitationForm().validate_on_submit():
+        abort(400)
+    if save(None, lambda: admin_reset_second_factor(user, by=current_user, now=utcnow())):
+        flash(f"{user.name}'s second factor is reset; they set up a new one.", "success")
+    return redirect(url_for("admin.index"))

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from app import audit
 from app.alerts.models import Alert
 from app.alerts.notify import mark_pending
 from app.alerts.rules import Finding, evaluate
@@ -227,6 +228,15 @@ def _create(patient_id: int, clinic_id: int, finding: Finding, now: datetime) ->
             raise
         _refresh(existing, finding, now, Outcome())
         return existing
+    # Raised by the rules (no actor); the kind and evidence stay out of the log (DESIGN §6).
+    audit.record(
+        "alert.raise",
+        clinic_id=clinic_id,
+        patients=[patient_id],
+        object_type="alert",
+        object_id=alert.id,
+        now=now,
+    )
     return alert
 
 

@@ -181,6 +181,7 @@ def _audit(action: str, alert: Alert, by: User, now: datetime, details: dict | N
         patient=alert.patient,
         object_type="alert",
         object_id=alert.id,
-        details={"kind": alert.kind.value, **(details or {})},
+        # The kind of action, never the alert's kind or its evidence (no health values).
+        details=details or {},
         now=now,
     )

@@ -56,6 +56,7 @@ def inbox():
     )
     now = utcnow()
     alerts = alerts_for(current_user, filters)
+    audit.record_list_read("alerts.read", current_user, (alert.patient_id for alert in alerts))
     return render_template(
         "alerts/inbox.html",
         active=[a for a in alerts if not is_snoozed(a, now)],

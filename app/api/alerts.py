@@ -11,6 +11,7 @@ from flask import Response
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from app import audit
 from app.alerts.models import Alert
 from app.alerts.queries import AlertFilter, alerts_for, get_alert_or_none
 from app.alerts.services import ReferralData, acknowledge_alert, resolve_alert, snooze_alert
@@ -122,6 +123,7 @@ def api_alerts() -> Response:
         current_user,
         AlertFilter(query.status, query.patient_id, query.kind, query.severity),
     )
+    audit.record_list_read("alerts.read", current_user, (alert.patient_id for alert in alerts))
     return json_response(AlertsOut(alerts=[alert_out(a) for a in alerts]))
 
 

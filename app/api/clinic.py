@@ -96,10 +96,13 @@ def _body() -> dict[str, Any]:
 class SettingsOut(BaseModel):
     phone: str | None = Field(description="The clinic's phone, for 'contact today' answers")
     emergency_number: str | None = Field(description="The local emergency number, e.g. 999")
+    require_2fa: bool = Field(
+        description="Clinicians must set up a second factor before any patient data"
+    )
 
 
 class SettingsPatch(BaseModel):
-    """Some settings by name, e.g. {"phone": "+44 20 7946 0000", "emergency_number": "999"}."""
+    """Some settings by name, e.g. {"phone": "+44 20 7946 0000", "require_2fa": true}."""
 
     model_config = {"extra": "allow"}
 

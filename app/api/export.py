@@ -191,6 +191,9 @@ CASELOAD_COLUMNS = (
     "open_alerts_medium",
     "open_alerts_low",
     "open_alerts_info",
+    "unread_messages",
+    "psfs_latest",
+    "psfs_change",
 )
 
 
@@ -227,6 +230,13 @@ def api_caseload_csv() -> Response:
                 f"open_alerts_{severity}": r.open_alerts.get(severity, 0)
                 for severity in ("urgent", "high", "medium", "low", "info")
             },
+            "unread_messages": r.unread_messages,
+            "psfs_latest": _decimal(r.function.latest, 1) if r.function else None,
+            "psfs_change": (
+                _decimal(r.function.latest - r.function.first, 1)
+                if r.function and r.function.count > 1
+                else None
+            ),
         }
         for r in caseload(current_user, utcnow())
     ]

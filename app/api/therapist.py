@@ -11,10 +11,12 @@ from flask import Response
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from app import audit
 from app.access import get_patient_or_404, get_program_or_404
 from app.api.core import ApiError, api_route, json_response, parse_body
 from app.api.schemas import DosageOut
 from app.caseload.queries import caseload
+from app.clinical.timeline import FunctionFact
 from app.db import utcnow
 from app.enums import Role
 from app.extensions import db
@@ -50,6 +52,14 @@ class DataDaysOut(BaseModel):
     needed_for_16: int
 
 
+class FunctionOut(BaseModel):
+    instrument: str = Field(description="The function measure: psfs")
+    latest: float = Field(description="The latest score (0–10, higher is better)")
+    change: float | None = Field(description="Against the first of the episode; null if one")
+    mic_met: bool | None = Field(description="Whether the change reaches the MIC; null if one")
+    latest_on: date
+
+
 class CaseloadPatient(BaseModel):
     id: int
     name: str
@@ -64,6 +74,9 @@ class CaseloadPatient(BaseModel):
     data_days: DataDaysOut
     open_alerts: dict[str, int] = Field(description="Open alerts counted by severity")
     unread_messages: int = Field(description="The patient's messages not yet read by the clinic")
+    psfs: FunctionOut | None = Field(
+        description="The latest function measure of the episode (PSFS), null before the first"
+    )
 
 
 class CaseloadOut(BaseModel):
@@ -193,6 +206,19 @@ def _float(value: Fraction | None) -> float | None:
     return None if value is None else float(value)
 
 
+def _function(fact: FunctionFact | None) -> FunctionOut | None:
+    if fact is None:
+        return None
+    several = fact.count > 1
+    return FunctionOut(
+        instrument=fact.instrument,
+        latest=float(fact.latest),
+        change=float(fact.latest - fact.first) if several else None,
+        mic_met=fact.mic_met if several else None,
+        latest_on=fact.latest_on,
+    )
+
+
 # ---------------------------------------------------------------------------- endpoints
 
 
@@ -206,6 +232,7 @@ def _float(value: Fraction | None) -> float | None:
 )
 def api_caseload() -> Response:
     rows = caseload(current_user, utcnow())
+    audit.record_list_read("caseload.read", current_user, (row.id for row in rows))
     return json_response(
         CaseloadOut(
             patients=[
@@ -228,6 +255,7 @@ def api_caseload() -> Response:
                     ),
                     open_alerts=r.open_alerts,
                     unread_messages=r.unread_messages,
+                    psfs=_function(r.function),
                 )
                 for r in rows
             ]

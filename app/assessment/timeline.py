@@ -203,39 +203,13 @@ def _load_batch(
             )
         )
 
-    schedules: dict[int, list[ScheduleFact]] = defaultdict(list)
-    statuses: dict[int, list[StatusFact]] = defaultdict(list)
+    owner: dict[int, int] = {}
     if episode_ids:
         program_episode = sa.select(Program.id, Program.patient_id).where(
             Program.episode_id.in_(episode_ids)
         )
         owner = {row.id: row.patient_id for row in db.session.execute(program_episode)}
-        for change in db.session.execute(
-            sa.select(
-                ScheduleChange.program_id, ScheduleChange.effective_date, ScheduleChange.weekdays
-            )
-            .where(ScheduleChange.program_id.in_(owner))
-            .order_by(ScheduleChange.effective_date, ScheduleChange.created_at, ScheduleChange.id)
-        ):
-            schedules[owner[change.program_id]].append(
-                ScheduleFact(change.effective_date, tuple(change.weekdays))
-            )
-        for change in db.session.execute(
-            sa.select(
-                ProgramStatusChange.program_id,
-                ProgramStatusChange.local_date,
-                ProgramStatusChange.status,
-            )
-            .where(ProgramStatusChange.program_id.in_(owner))
-            .order_by(
-                ProgramStatusChange.local_date,
-                ProgramStatusChange.created_at,
-                ProgramStatusChange.id,
-            )
-        ):
-            statuses[owner[change.program_id]].append(
-                StatusFact(change.local_date, str(change.status.value))
-            )
+    schedules, statuses = program_calendars(owner)
 
     # CLINICAL §5: the function trend (PSFS first → latest) of each current episode, one query.
     from app.measures.trends import function_trends
@@ -263,3 +237,42 @@ def _load_batch(
         )
         for row in rows
     }
+
+
+def program_calendars(
+    owner: dict[int, int],
+) -> tuple[dict[int, list[ScheduleFact]], dict[int, list[StatusFact]]]:
+    """Load the schedule and status history of programs, keyed by their owner, in two queries.
+
+    ``owner`` maps a program id to the key the facts are grouped under (its patient's id); the
+    facts come oldest first, as ``app.clinical.adherence`` reads the calendar (CLINICAL §3).
+    """
+    schedules: dict[int, list[ScheduleFact]] = defaultdict(list)
+    statuses: dict[int, list[StatusFact]] = defaultdict(list)
+    if not owner:
+        return schedules, statuses
+    for change in db.session.execute(
+        sa.select(ScheduleChange.program_id, ScheduleChange.effective_date, ScheduleChange.weekdays)
+        .where(ScheduleChange.program_id.in_(owner))
+        .order_by(ScheduleChange.effective_date, ScheduleChange.created_at, ScheduleChange.id)
+    ):
+        schedules[owner[change.program_id]].append(
+            ScheduleFact(change.effective_date, tuple(change.weekdays))
+        )
+    for change in db.session.execute(
+        sa.select(
+            ProgramStatusChange.program_id,
+            ProgramStatusChange.local_date,
+            ProgramStatusChange.status,
+        )
+        .where(ProgramStatusChange.program_id.in_(owner))
+        .order_by(
+            ProgramStatusChange.local_date,
+            ProgramStatusChange.created_at,
+            ProgramStatusChange.id,
+        )
+    ):
+        statuses[owner[change.program_id]].append(
+            StatusFact(change.local_date, str(change.status.value))
+        )
+    return schedules, statuses

@@ -25,6 +25,9 @@ class Clinic(db.Model):
     # "contact today", the local emergency number (e.g. 999, 911, 112) for an emergency.
     phone: Mapped[str | None] = mapped_column(sa.String(40))
     emergency_number: Mapped[str | None] = mapped_column(sa.String(12))
+    # Clinicians need a second factor before any patient data (DESIGN §4 "Clinician accounts").
+    # None follows the configuration's REQUIRE_2FA (on in production, off in tests and the demo).
+    require_2fa: Mapped[bool | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list["User"]] = relationship(back_populates="clinic")
@@ -49,6 +52,13 @@ class User(db.Model):
     # the account is slowed down (never locked: ASVS V6, DESIGN §6). Counted by one UPDATE.
     failed_logins: Mapped[int] = mapped_column(default=0)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # TOTP second factor (clinicians only): the secret sealed with a key derived from
+    # SECRET_KEY, one waiting for its first code, and the last accepted time step (a code is
+    # accepted once: STACK "pyotp").
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
+    totp_pending_secret: Mapped[str | None] = mapped_column(sa.String(255))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     clinic: Mapped[Clinic] = relationship(back_populates="users")
@@ -113,6 +123,9 @@ class UserSession(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_agent: Mapped[str | None] = mapped_column(sa.String(255))
     ip: Mapped[str | None] = mapped_column(sa.String(45))
+    # After the password, before the second factor: such a login reaches nothing but /auth/2fa.
+    second_factor_pending: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    second_factor_failures: Mapped[int] = mapped_column(default=0, server_default="0")
 
     user: Mapped[User] = relationship()
 
@@ -141,3 +154,33 @@ class Invitation(db.Model):
 
     def is_usable(self, now: datetime) -> bool:
         return self.used_at is None and self.revoked_at is None and now < self.expires_at
+
+
+class RecoveryCode(db.Model):
+    """A single-use second-factor recovery code, kept only as its SHA-256."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordReset(db.Model):
+    """A single-use, expiring password-reset link (only the token's SHA-256 is kept)."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.used_at is None and now < self.expires_at

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import audit
 from app.auth.models import Clinic, Invitation, LoginFailure, User
-from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from app.auth.passwords import hash_password, password_problem, verify_password
 from app.auth.sessions import revoke_all, token_digest
 from app.enums import Role
 from app.errors import ValidationFailed
@@ -56,11 +56,11 @@ def get_or_create_clinic(name: str, now: datetime) -> Clinic:
     return clinic
 
 
-def check_password_strength(password: str, field: str = "password") -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            {field: f"Use at least {MIN_PASSWORD_LENGTH} characters."},
-        )
+def check_password_strength(password: str, role: Role, field: str = "password") -> None:
+    """Refuse a new password that breaks the rules for the role (passwords.password_problem)."""
+    problem = password_problem(password, is_patient=role is Role.PATIENT)
+    if problem is not None:
+        raise ValidationFailed({field: problem})
 
 
 def create_user(
@@ -80,7 +80,7 @@ def create_user(
     if email is not None and db.session.scalar(sa.select(User.id).where(User.email == email)):
         raise ValidationFailed({"email": "An account with this email already exists."})
     if password is not None:
-        check_password_strength(password)
+        check_password_strength(password, role)
     user = User(
         clinic=clinic,
         role=role,
@@ -124,11 +124,28 @@ def authenticate(email: str, password: str, now: datetime, ip: str | None) -> Us
     )
     if user is None or _locked_out(user, where, now):
         verify_password(None, password)
+        # Never the address typed (it may be a password typed in the wrong field).
+        audit.record(
+            "auth.login_failed",
+            actor=user,
+            outcome="failed",
+            side=True,
+            details={"reason": "locked_out" if user is not None else "unknown_account"},
+            now=now,
+        )
         return None
     _slow_down(user.failed_logins, config)
     ok, new_hash = verify_password(user.password_hash, password)
     if not ok or not user.is_active:
         _count_failure(user, where, now, config)
+        audit.record(
+            "auth.login_failed",
+            actor=user,
+            outcome="failed",
+            side=True,
+            details={"reason": "wrong_password" if not ok else "inactive"},
+            now=now,
+        )
         return None
     db.session.execute(
         sa.update(User)
@@ -326,7 +343,7 @@ def accept_invitation(invitation: Invitation, data: Acceptance, now: datetime) -
         else:
             user.email = email
     try:
-        check_password_strength(data.password)
+        check_password_strength(data.password, user.role)
     except ValidationFailed as exc:
         errors.update(exc.errors)
     if errors:

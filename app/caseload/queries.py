@@ -16,8 +16,10 @@ from app.alerts.queries import triage_key
 from app.auth.models import User
 from app.caseload.models import PatientSummary, stored_adherence
 from app.caseload.summary import DATA_DAYS_FOR_CODE
+from app.clinical.timeline import FunctionFact
 from app.enums import OPEN_ALERT_STATUSES, AlertKind, AlertStatus, Severity
 from app.extensions import db
+from app.measures.trends import caseload_function, caseload_function_columns
 from app.messages.models import Message, Side
 from app.patient.models import Patient
 from app.timeutil import local_date
@@ -75,6 +77,7 @@ class CaseloadRow:
     alerts: tuple[OpenAlert, ...] = field(default=())
     as_of: date | None = None
     unread_messages: int = 0  # the patient's messages their therapist has not read yet
+    function: FunctionFact | None = None  # the latest PSFS of the episode and its change
 
     @property
     def week(self) -> int | None:
@@ -177,6 +180,7 @@ def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -
     therapist = aliased(User)
     patient_user = aliased(User)
     # Unread messages per patient, grouped once and joined: no query per patient (DESIGN §5).
+    join_function, function_columns = caseload_function_columns(Patient.id)
     unread = (
         sa.select(Message.patient_id, sa.func.count(Message.id).label("unread"))
         .where(Message.sender == Side.PATIENT, Message.read_at.is_(None))
@@ -192,6 +196,7 @@ def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -
             patient_user.password_hash.is_(None).label("invited"),
             therapist.name.label("therapist_name"),
             unread.c.unread,
+            *function_columns,
             *SUMMARY_COLUMNS,
         )
         .join(patient_user, patient_user.id == Patient.user_id)
@@ -200,6 +205,7 @@ def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -
         .outerjoin(unread, unread.c.patient_id == Patient.id)
         .where(patient_scope(user), Patient.archived_at.is_(None))
     )
+    query = join_function(query)
     if filters.search:
         query = query.where(
             sa.func.lower(patient_user.name).like(f"%{filters.search.strip().lower()}%")
@@ -263,6 +269,7 @@ def caseload(user: User, now: datetime, filters: CaseloadFilter | None = None) -
                 alerts=tuple(alerts.get(row.id, ())),
                 as_of=row.as_of,
                 unread_messages=row.unread or 0,
+                function=caseload_function(row),
             )
         )
     if filters.attention:

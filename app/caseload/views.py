@@ -32,6 +32,7 @@ from app.db import utcnow
 from app.forms import save
 from app.inputs import query_int, search_text
 from app.links import invitation_url
+from app.measures.views import measures_panel
 from app.messages.views import record_panel
 from app.patient.enrolment import Invited, NewPatient, invite_patient
 from app.patient.models import Patient
@@ -58,6 +59,7 @@ def index():
         messages=request.args.get("show") == "messages",
     )
     rows = caseload(current_user, utcnow(), filters)
+    audit.record_list_read("caseload.read", current_user, (row.id for row in rows))
     return render_template(
         "caseload/index.html", rows=rows, filters=filters, show=request.args.get("show", "")
     )
@@ -171,7 +173,10 @@ def patient_detail(patient_id: int):
         object_id=patient.id,
     )
     return render_template(
-        "caseload/patient_detail.html", d=record, messages_panel=record_panel(patient)
+        "caseload/patient_detail.html",
+        d=record,
+        messages_panel=record_panel(patient),
+        measures_panel=measures_panel(patient),
     )
 
 

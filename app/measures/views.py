@@ -8,19 +8,15 @@ without it). ``/admin/outcomes`` is the monthly report for the clinic manager (C
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Any
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
     abort,
     flash,
-    has_request_context,
     redirect,
     render_template,
     request,
@@ -36,10 +32,8 @@ from app.access import (
     clinician_required,
     get_patient_or_404,
     patient_required,
-    patient_scope,
 )
 from app.db import utcnow
-from app.enums import Role
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.measures.catalog import available_instruments
@@ -162,75 +156,13 @@ def measures_panel(patient: Patient) -> MeasuresPanel:
     )
 
 
-class Lazy:
-    """A value computed on first use, so a page that does not show it pays no query."""
-
-    def __init__(self, compute: Callable[[], Any]) -> None:
-        self._compute = compute
-        self._done = False
-        self._value: Any = None
-
-    def _get(self) -> Any:
-        if not self._done:
-            self._value, self._done = self._compute(), True
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._get())
-
-    def __iter__(self) -> Any:
-        return iter(self._get() or ())
-
-    def __len__(self) -> int:
-        return len(self._get() or ())
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._get(), name)
-
-
-# The pages whose partials read these values: /today (_due.html), /progress (_trend.html), the
-# therapist's patient page and the measures page (_patient_measures.html).
-CLINICIAN_ENDPOINTS = frozenset({"caseload.patient_detail", "measures.patient_page"})
-CONTEXT_ENDPOINTS = frozenset({"patient.today", "patient.progress"}) | CLINICIAN_ENDPOINTS
-
-
-@bp.app_context_processor
-def _measures_context() -> dict:
-    """Give /today its due questionnaires, /progress the PSFS trend, the therapist's patient page
-    the measures panel (each computed only if the page's partial reads it)."""
-    if not has_request_context() or request.endpoint not in CONTEXT_ENDPOINTS:
-        return {}
-    if not current_user.is_authenticated:
-        return {}
-    if request.endpoint in CLINICIAN_ENDPOINTS:
-        patient_id = (request.view_args or {}).get("patient_id")
-        if current_user.role is Role.PATIENT or not isinstance(patient_id, int):
-            return {}
-        user = current_user._get_current_object()
-
-        def panel() -> MeasuresPanel | None:
-            # Never abort here: this also runs while an error page (a 404 for someone else's
-            # patient) renders.
-            patient = db.session.scalar(
-                sa.select(Patient).where(Patient.id == patient_id, patient_scope(user))
-            )
-            return measures_panel(patient) if patient is not None else None
-
-        return {"measures_panel": Lazy(panel)}
-    patient = current_user.patient
-    if patient is None:
-        return {}
-    if request.endpoint == "patient.progress":
-        return {"psfs_trend": Lazy(lambda: psfs_trend(patient))}
-
-    def due() -> list[DueLink]:
-        instruments = available_instruments()
-        return [
-            DueLink(d.instrument, instruments[d.instrument].name, d.reason)
-            for d in due_for(patient, utcnow())
-        ]
-
-    return {"measures_due": Lazy(due)}
+def due_links(patient: Patient) -> list[DueLink]:
+    """The questionnaires due today, as /today lists them (templates/measures/_due.html)."""
+    instruments = available_instruments()
+    return [
+        DueLink(d.instrument, instruments[d.instrument].name, d.reason)
+        for d in due_for(patient, utcnow())
+    ]
 
 
 class MeasureForm(FlaskForm):
@@ -359,7 +291,12 @@ def patient_page(patient_id: int) -> str:
         object_type="patient",
         object_id=patient.id,
     )
-    return render_template("measures/patient.html", patient=patient, form=RequestForm())
+    return render_template(
+        "measures/patient.html",
+        patient=patient,
+        form=RequestForm(),
+        measures_panel=measures_panel(patient),
+    )
 
 
 @bp.route("/measures/patients/<int:patient_id>/request", methods=["POST"])

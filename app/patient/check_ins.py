@@ -113,7 +113,6 @@ def record_check_in(patient: Patient, report: CheckInReport, *, now: datetime) -
         patient=patient,
         object_type="check_in",
         object_id=check_in.id,
-        details={"red_flag_level": level.value} if answers else {},
         now=now,
     )
     evaluate_patients([patient.id], now)

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app import audit
 from app.alerts.engine import evaluate_patients
 from app.assessment import policy_for
 from app.clinical.adherence import is_completed
@@ -176,6 +177,15 @@ def log_session(patient: Patient, report: SessionReport, *, now: datetime) -> Lo
     stored = insert_once(session)
     if stored is not session:
         return replay(stored, report_hash, "session")
+    # Who logged it and which session, never what it held (no pain values: DESIGN §6).
+    audit.record(
+        "session.log",
+        actor_id=patient.user_id,
+        patient=patient,
+        object_type="session",
+        object_id=session.id,
+        now=now,
+    )
     evaluate_patients([patient.id], now)
     return Logged(session, True)
 

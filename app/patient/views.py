@@ -29,6 +29,7 @@ from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.forms import save, show_errors
 from app.inputs import parse_instant
+from app.measures.views import due_links, psfs_trend
 from app.messages.forms import MessageForm
 from app.messages.models import Side
 from app.messages.services import unread_count
@@ -106,6 +107,7 @@ def today():
         emergency=instruction_for(patient, red_flags.RedFlagLevel.EMERGENCY).call,
         therapist=patient.therapist.name if patient.therapist else None,
         unread=unread_count(patient.id, Side.THERAPIST),
+        measures_due=due_links(patient),
     )
 
 
@@ -296,7 +298,12 @@ def checkin_result(client_id: str):
 @bp.route("/progress")
 @patient_required
 def progress():
-    return render_template("patient/progress.html", view=progress_view(_patient(), utcnow()))
+    patient = _patient()
+    return render_template(
+        "patient/progress.html",
+        view=progress_view(patient, utcnow()),
+        psfs_trend=psfs_trend(patient),
+    )
 
 
 @bp.route("/account")

@@ -211,7 +211,6 @@ def assign_program(
         patient=patient,
         object_type="program",
         object_id=program.id,
-        details={"template": template.slug, "stage": stage.number, "weekdays": weekdays},
         now=now,
     )
     evaluate_patients([patient.id], now)
@@ -256,7 +255,6 @@ def _change_status(
         patient=program.patient,
         object_type="program",
         object_id=program.id,
-        details={"reason": reason},
         now=now,
     )
     evaluate_patients([program.patient_id], now)
@@ -396,7 +394,7 @@ def change_stage(
         patient=program.patient,
         object_type="program",
         object_id=program.id,
-        details={"from": change.from_stage, "to": to_stage},
+        details={"direction": "advance" if to_stage > change.from_stage else "regress"},
         now=now,
     )
     if advance:
@@ -531,7 +529,7 @@ def update_item_dosage(
         patient=item.program.patient,
         object_type="program_item",
         object_id=item.id,
-        details={"before": before, "after": item.dosage()},
+        details={"changed": sorted(k for k, v in item.dosage().items() if before.get(k) != v)},
         now=now,
     )
     return item
@@ -642,7 +640,6 @@ def change_schedule(
         patient=program.patient,
         object_type="program",
         object_id=program.id,
-        details={"weekdays": days, "effective": effective.isoformat()},
         now=now,
     )
     evaluate_patients([program.patient_id], now)

@@ -25,8 +25,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
 from app import audit
+from app.assessment.timeline import program_calendars
 from app.auth.models import Clinic, User
-from app.clinical.adherence import ScheduleFact, StatusFact
 from app.db import utcnow
 from app.enums import ProgramStatus
 from app.errors import NotFound, ValidationFailed
@@ -34,7 +34,7 @@ from app.extensions import db
 from app.inputs import DB_INT_MAX
 from app.links import external_url
 from app.patient.models import Patient, Session
-from app.programs.models import Program, ProgramStatusChange, ScheduleChange
+from app.programs.models import Program
 from app.reminders.models import PushSubscription, ReminderSettings, SentReminder
 from app.reminders.notifiers import (
     EMAIL,
@@ -518,32 +518,7 @@ def _load(ids: Sequence[int], now: datetime) -> tuple[list[ReminderInput], dict[
     patient_ids = [row.id for row in rows]
     owner = {row.program_id: row.id for row in rows}
 
-    schedules: dict[int, list[ScheduleFact]] = defaultdict(list)
-    for change in db.session.execute(
-        sa.select(ScheduleChange.program_id, ScheduleChange.effective_date, ScheduleChange.weekdays)
-        .where(ScheduleChange.program_id.in_(owner))
-        .order_by(ScheduleChange.effective_date, ScheduleChange.created_at, ScheduleChange.id)
-    ):
-        schedules[owner[change.program_id]].append(
-            ScheduleFact(change.effective_date, tuple(change.weekdays))
-        )
-    statuses: dict[int, list[StatusFact]] = defaultdict(list)
-    for change in db.session.execute(
-        sa.select(
-            ProgramStatusChange.program_id,
-            ProgramStatusChange.local_date,
-            ProgramStatusChange.status,
-        )
-        .where(ProgramStatusChange.program_id.in_(owner))
-        .order_by(
-            ProgramStatusChange.local_date,
-            ProgramStatusChange.created_at,
-            ProgramStatusChange.id,
-        )
-    ):
-        statuses[owner[change.program_id]].append(
-            StatusFact(change.local_date, str(change.status.value))
-        )
+    schedules, statuses = program_calendars(owner)
     session_dates: dict[int, set] = defaultdict(set)
     for row in db.session.execute(
         sa.select(Session.patient_id, Session.local_date)

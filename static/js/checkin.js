@@ -195,4 +195,8 @@ if (form && overlay && 'indexedDB' in window) {
     }
     send(flags, level);
   });
+  // An emergency "yes" tapped before this script ran (a slow phone): act on it now, as the tap
+  // would have. The forms do not autocomplete, so a reloaded page never carries an old answer.
+  const early = answers();
+  if (early.level === 'emergency') send(early.flags, 'emergency');
 }

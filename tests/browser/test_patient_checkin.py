@@ -49,6 +49,34 @@ def test_an_emergency_answer_shows_the_instruction_at_once_and_suspends(phone, m
     expect(phone.get_by_text("Your exercises are stopped for now")).to_be_visible()
 
 
+def test_an_emergency_yes_tapped_before_the_script_runs_still_shows_the_instruction(
+    browser, playwright, live_server, make_patient
+):
+    # A slow phone: the page is on screen and tapped before its script has arrived.
+    bundle = make_patient()
+    options = dict(playwright.devices["iPhone 13"])
+    options.pop("default_browser_type", None)
+    context = browser.new_context(**options, base_url=live_server.url, service_workers="block")
+    try:
+        page = context.new_page()
+        log_in(page, bundle.user.email, PASSWORD)
+        page.wait_for_url("**/today")
+        held = []
+        page.route("**/static/js/checkin.js*", lambda route: held.append(route))
+        page.goto("/checkin/symptom", wait_until="commit")
+        answer_yes(page, "RF3")
+        expect(page.get_by_role("alertdialog")).to_be_hidden()
+        assert len(held) == 1
+        held[0].continue_()
+
+        overlay = page.get_by_role("alertdialog")
+        expect(overlay).to_be_visible()
+        expect(overlay.locator("[data-rf-status]")).to_have_text(TOLD)
+        assert program_status(bundle.program.id) is ProgramStatus.SUSPENDED
+    finally:
+        context.close()
+
+
 def test_offline_the_emergency_instruction_still_shows_and_is_sent_when_back(
     phone, make_patient, live_server, app
 ):

@@ -580,6 +580,7 @@ def test_the_openapi_document_lists_every_therapist_path_with_its_errors(client,
         "data_days",
         "open_alerts",
         "unread_messages",
+        "psfs",
     }
 
 

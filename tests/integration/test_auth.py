@@ -307,7 +307,7 @@ def test_short_password_on_invitation_shows_a_field_message_and_saves_nothing(cl
     bundle = make_patient(password=None)
     response = client.post(f"/auth/invite/{bundle.invitation_token}", data={"password": "short"})
     assert response.status_code == 422
-    assert "at least 10 characters" in response.get_data(as_text=True)
+    assert "at least 8 characters" in response.get_data(as_text=True)
     db.session.refresh(bundle.user)
     assert bundle.user.password_hash is None
 

@@ -50,6 +50,7 @@ API_FIELDS = {
     "data_days",
     "open_alerts",
     "unread_messages",
+    "psfs",
 }
 DATA_DAYS_FIELDS = {"days", "period_start", "period_end", "needed_for_16"}
 ROW_NAME = re.compile(r'<th scope="row">\s*<a href="/caseload/patients/\d+">([^<]+)</a>')

@@ -121,7 +121,11 @@ def test_clinic_settings_hold_the_phone_and_emergency_number(app, login, make_us
     refused = admin.patch("/api/v1/clinic/settings", json={"emergency_number": "call 911"})
 
     assert saved.status_code == 200
-    assert saved.get_json() == {"phone": "+1 (555) 010-9999", "emergency_number": "911"}
+    assert saved.get_json() == {
+        "phone": "+1 (555) 010-9999",
+        "emergency_number": "911",
+        "require_2fa": False,
+    }
     assert refused.status_code == 422
     assert [e["field"] for e in refused.get_json()["errors"]] == ["emergency_number"]
     assert admin.get("/api/v1/clinic/settings").get_json()["emergency_number"] == "911"

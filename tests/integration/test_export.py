@@ -164,6 +164,7 @@ def test_the_caseload_csv_has_the_caseload_rows_in_order(app, login, make_user, 
     assert [int(row["id"]) for row in rows] == [p["id"] for p in api]
     assert "'=cmd|' /C calc'!A0" in {row["name"] for row in rows}
     assert rows[0].keys() >= {"adherence_14d", "baseline", "current", "open_alerts_urgent"}
+    assert rows[0].keys() >= {"unread_messages", "psfs_latest", "psfs_change"}
 
 
 def test_the_patient_page_and_the_caseload_offer_the_downloads(as_therapist, bundle):

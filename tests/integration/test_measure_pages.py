@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from flask import render_template
 
 from app.extensions import db
 from app.patient.models import OutcomeResponse
@@ -95,22 +94,14 @@ def test_progress_shows_the_patients_own_psfs_trend(login, make_patient, app):
     assert "Latest score 5.3 out of 10" in html and "+2.3 since your first" in html
 
 
-def test_the_due_partial_lists_links_for_today(login, make_patient, app):
+def test_today_lists_the_due_questionnaires_with_links(login, make_patient):
     bundle = make_patient()
-    c = login(bundle.user)
-    with app.test_request_context("/today"):
-        from flask_login import login_user
+    client = login(bundle.user)
 
-        from app.measures.views import _measures_context
+    html = client.get("/today").get_data(as_text=True)
 
-        login_user(bundle.user)
-        from flask import request
-
-        request.url_rule = app.url_map.bind("localhost").match("/today", return_rule=True)[0]
-        html = render_template("measures/_due.html", **_measures_context())
-
-    assert "/measures?instrument=psfs" in html
-    assert c.get("/today").status_code == 200
+    assert "Short questionnaires" in html
+    assert "/measures?instrument=psfs" in html and "/measures?instrument=start-back" in html
 
 
 def _submit(bundle, slug, answers):  # type: ignore[no-untyped-def]
@@ -160,6 +151,11 @@ def test_the_therapist_sees_scores_change_and_the_start_back_advice(
     assert "consider combined physical and psychological care (NICE NG59)" in html
     assert "<polyline" in html
     assert "Patient-Specific Functional Scale (" not in html  # done this week
+    # The patient's record shows the same panel beside the pain, and links to this page.
+    record = c.get(f"/caseload/patients/{bundle.patient.id}").get_data(as_text=True)
+    assert "+2.3 — meets the minimal important change (2)" in record
+    assert "consider combined physical and psychological care (NICE NG59)" in record
+    assert f'href="{path}"' in record
     asked = c.post(f"{path}/request", data={"instrument": "psfs"})
     assert asked.status_code == 302
     assert "Patient-Specific Functional Scale (requested by your therapist)" in c.get(
@@ -172,3 +168,31 @@ def test_the_therapist_sees_scores_change_and_the_start_back_advice(
         other = login(outsider, test_client=app.test_client())
         assert other.get(path).status_code == 404
         assert other.post(f"{path}/request", data={"instrument": "nprs"}).status_code == 404
+
+
+def test_the_caseload_row_shows_the_latest_psfs_and_its_change(app, login, make_patient):
+    bundle = make_patient(start_days_ago=2, name="Ada Active")
+    quiet = make_patient(therapist=bundle.therapist, name="Bob Blank")
+    client = login(bundle.therapist, test_client=app.test_client())
+    labels = ("Lifting", "Gardening", "Sitting")
+
+    def psfs(values: tuple[int, ...]) -> None:
+        answers = [
+            {"item": str(n), "value": v, "label": labels[n - 1]} for n, v in enumerate(values, 1)
+        ]
+        _submit(bundle, "psfs", answers)
+
+    psfs((3, 3, 3))
+    rows = {r["name"]: r for r in client.get("/api/v1/caseload").get_json()["patients"]}
+    first = rows["Ada Active"]["psfs"]
+    assert (first["latest"], first["change"], first["mic_met"]) == (3.0, None, None)
+    assert rows["Bob Blank"]["psfs"] is None and quiet.patient.name == "Bob Blank"
+
+    psfs((5, 5, 6))
+    rows = {r["name"]: r for r in client.get("/api/v1/caseload").get_json()["patients"]}
+    latest = rows["Ada Active"]["psfs"]
+    assert latest["instrument"] == "psfs"
+    assert (round(latest["latest"], 4), round(latest["change"], 4)) == (5.3333, 2.3333)
+    assert latest["mic_met"] is True
+    page = client.get("/caseload/").get_data(as_text=True)
+    assert re.search(r"PSFS 5\.3 \(\+2\.3\) <span class=\"tag tag-better\">meaningful</span>", page)

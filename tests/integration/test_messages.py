@@ -326,7 +326,8 @@ def test_the_caseload_costs_the_same_queries_with_messages_for_5_or_for_30_patie
     add(25)
     many = measure("/caseload/"), measure("/api/v1/caseload")
     assert few == many
-    assert many[0] <= 4, many
+    # Four reads and the one audit INSERT naming every patient shown (issue 14).
+    assert many[0] <= 5, many
     rows = client.get("/api/v1/caseload").get_json()["patients"]
     assert [r["unread_messages"] for r in rows] == [1] * 30
 

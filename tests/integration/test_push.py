@@ -8,142 +8,51 @@ payload without health data; a 404 or 410 removes the subscription.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import threading
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
-import http_ece
 import pytest
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from app.db import utcnow
 from app.enums import Role
 from app.extensions import db
 from app.reminders.models import PushSubscription, SentReminder
 from app.reminders.push import ALLOWED_PAYLOAD_KEYS
+from tests.push_service import (
+    PushService,
+    Subscriber,
+    b64url,
+    b64url_decode,
+    push_services,
+    subscriber,
+    vapid_parameters,
+    verified_claims,
+)
 
 START = datetime(2027, 3, 1, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
 AT_18 = datetime(2027, 3, 1, 23, 0, tzinfo=UTC)  # 18:00 in New York
 NEXT_DAY_18 = datetime(2027, 3, 2, 23, 0, tzinfo=UTC)
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class PushService:
-    """A push service on 127.0.0.1 that records requests and answers ``status``."""
-
-    server: HTTPServer
-    status: int = 201
-    received: list[Received] = field(default_factory=list)
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def endpoint(self, token: str = "sub-1") -> str:
-        return f"{self.origin}/push/{token}"
-
-
 @pytest.fixture
-def push_service() -> Iterator[Callable[[int], PushService]]:
-    started: list[tuple[HTTPServer, threading.Thread]] = []
-
-    def start(status: int = 201) -> PushService:
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                service.received.append(Received(self.path, headers, body))
-                self.send_response(service.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        server = HTTPServer(("127.0.0.1", 0), Handler)
-        service = PushService(server, status)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-        thread.start()
-        started.append((server, thread))
-        return service
-
-    yield start
-    for server, thread in started:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+def push_service() -> Iterator[Callable[..., PushService]]:
+    yield from push_services()
 
 
-@dataclass(frozen=True)
-class Browser:
-    """A browser's push subscription, with the private half of its keys."""
-
-    private_key: ec.EllipticCurvePrivateKey
-    auth: bytes
-    endpoint: str
-
-    def to_json(self) -> dict:
-        """What ``PushSubscription.toJSON()`` gives."""
-        point = self.private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-        return {
-            "endpoint": self.endpoint,
-            "expirationTime": None,
-            "keys": {"p256dh": b64url(point), "auth": b64url(self.auth)},
-        }
-
-    def decrypt(self, body: bytes) -> dict:
-        plaintext = http_ece.decrypt(
-            body, private_key=self.private_key, auth_secret=self.auth, version="aes128gcm"
-        )
-        return json.loads(plaintext)
+def subscribe(client, phone: Subscriber):  # type: ignore[no-untyped-def]
+    """Store this phone's push subscription as its browser would."""
+    return client.post("/api/v1/me/push-subscriptions", json=phone.subscription())
 
 
-def browser(endpoint: str) -> Browser:
-    return Browser(ec.generate_private_key(ec.SECP256R1()), os.urandom(16), endpoint)
-
-
-def verified_claims(authorization: str, public_key: str) -> dict:
+def verified_vapid(authorization: str, public_key: str) -> dict:
     """Check ``vapid t=<JWT>, k=<key>`` (RFC 8292 §3): the key, the ES256 signature; claims."""
-    scheme, _, rest = authorization.partition(" ")
-    assert scheme.lower() == "vapid"
-    parameters = dict(part.strip().split("=", 1) for part in rest.split(","))
+    parameters = vapid_parameters(authorization)
     assert parameters["k"] == public_key
-    header, claims, signature = parameters["t"].split(".")
-    assert json.loads(b64url_decode(header)) == {"typ": "JWT", "alg": "ES256"}
-    raw = b64url_decode(signature)
-    key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b64url_decode(public_key))
-    key.verify(  # raises InvalidSignature for a token the published key did not sign
-        encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")),
-        f"{header}.{claims}".encode("ascii"),
-        ec.ECDSA(hashes.SHA256()),
-    )
-    return json.loads(b64url_decode(claims))
+    return verified_claims(parameters["t"], public_key)
 
 
 @pytest.fixture
@@ -182,10 +91,10 @@ def test_a_push_reminder_is_aes128gcm_signed_for_the_published_key_and_says_noth
     bundle = make_patient(timezone="America/New_York", sessions_per_week=7)
     login(bundle.user)
     key = client.get("/api/v1/push/key").get_json()["public_key"]
-    phone = browser(service.endpoint())
+    phone = subscriber(service.endpoint())
 
-    assert client.post("/api/v1/me/push-subscriptions", json=phone.to_json()).status_code == 201
-    assert client.post("/api/v1/me/push-subscriptions", json=phone.to_json()).status_code == 200
+    assert subscribe(client, phone).status_code == 201
+    assert subscribe(client, phone).status_code == 200
     settings = client.get("/api/v1/me/reminders").get_json()
     assert (settings["channels"], settings["push_devices"]) == (["email", "push"], 1)
     only_push = client.put("/api/v1/me/reminders", json={"channels": ["push"]}).get_json()
@@ -199,7 +108,7 @@ def test_a_push_reminder_is_aes128gcm_signed_for_the_published_key_and_says_noth
     assert request.path == "/push/sub-1"
     assert request.headers["content-encoding"] == "aes128gcm"
     assert 0 < int(request.headers["ttl"]) <= 3 * 3600  # not past 21:00 local
-    claims = verified_claims(request.headers["authorization"], key)
+    claims = verified_vapid(request.headers["authorization"], key)
     assert claims["aud"] == service.origin
     assert claims["sub"].startswith(("mailto:", "https://"))
     assert b"exercises" not in request.body  # encrypted on the wire
@@ -224,9 +133,9 @@ def test_a_gone_subscription_is_removed(
     gone, alive = push_service(status), push_service(201)
     bundle = make_patient(timezone="America/New_York", sessions_per_week=7)
     login(bundle.user)
-    old_phone, new_phone = browser(gone.endpoint("old")), browser(alive.endpoint("new"))
+    old_phone, new_phone = subscriber(gone.endpoint("old")), subscriber(alive.endpoint("new"))
     for phone in (old_phone, new_phone):
-        assert client.post("/api/v1/me/push-subscriptions", json=phone.to_json()).status_code == 201
+        assert subscribe(client, phone).status_code == 201
 
     time_machine.move_to(AT_18, tick=False)
     assert "1 expired push subscriptions removed" in send(app)
@@ -249,8 +158,8 @@ def test_a_therapist_message_reaches_the_phone_without_its_text(
     service = push_service(201)
     bundle = make_patient()
     login(bundle.user)
-    phone = browser(service.endpoint())
-    assert client.post("/api/v1/me/push-subscriptions", json=phone.to_json()).status_code == 201
+    phone = subscriber(service.endpoint())
+    assert subscribe(client, phone).status_code == 201
     emails_before = len(smtp.to(bundle.user.email))
 
     therapist = login(bundle.therapist, test_client=app.test_client())
@@ -277,8 +186,8 @@ def test_when_the_phone_is_gone_the_patient_is_emailed_instead(
     service = push_service(410)
     bundle = make_patient()
     login(bundle.user)
-    phone = browser(service.endpoint())
-    assert client.post("/api/v1/me/push-subscriptions", json=phone.to_json()).status_code == 201
+    phone = subscriber(service.endpoint())
+    assert subscribe(client, phone).status_code == 201
 
     therapist = login(bundle.therapist, test_client=app.test_client())
     body = {"id": str(uuid.uuid4()), "body": "See you on Tuesday."}
@@ -314,7 +223,7 @@ def test_a_subscription_that_is_not_a_public_https_push_service_is_422(
 ):
     bundle = make_patient()
     login(bundle.user)
-    good = browser("https://fcm.googleapis.com/fcm/send/abc").to_json()
+    good = subscriber("https://fcm.googleapis.com/fcm/send/abc").subscription()
     response = client.post("/api/v1/me/push-subscriptions", json={**good, **change})
     assert response.status_code == 422, response.get_json()
     assert field in {e["field"] for e in response.get_json()["errors"]}
@@ -324,8 +233,8 @@ def test_a_subscription_that_is_not_a_public_https_push_service_is_422(
 def test_a_public_https_endpoint_is_accepted_and_deleting_it_is_204(client, login, make_patient):
     bundle = make_patient()
     login(bundle.user)
-    phone = browser("https://updates.push.services.mozilla.com/wpush/v2/gAAAA")
-    created = client.post("/api/v1/me/push-subscriptions", json=phone.to_json())
+    phone = subscriber("https://updates.push.services.mozilla.com/wpush/v2/gAAAA")
+    created = subscribe(client, phone)
     assert created.status_code == 201
     assert created.get_json()["endpoint"] == phone.endpoint
 
@@ -341,9 +250,9 @@ def test_another_patient_cannot_delete_a_subscription_but_a_new_login_takes_it_o
     app, client, login, make_patient
 ):
     first, second = make_patient(), make_patient()
-    phone = browser("https://web.push.apple.com/QGx8")
+    phone = subscriber("https://web.push.apple.com/QGx8")
     login(first.user)
-    assert client.post("/api/v1/me/push-subscriptions", json=phone.to_json()).status_code == 201
+    assert subscribe(client, phone).status_code == 201
 
     other = login(second.user, test_client=app.test_client())
     deleted = other.delete("/api/v1/me/push-subscriptions", json={"endpoint": phone.endpoint})
@@ -351,7 +260,7 @@ def test_another_patient_cannot_delete_a_subscription_but_a_new_login_takes_it_o
     assert db.session.scalar(sa.select(PushSubscription.patient_id)) == first.patient.id
 
     # The same browser, now logged in as the second patient, subscribes again: it moves.
-    assert other.post("/api/v1/me/push-subscriptions", json=phone.to_json()).status_code == 201
+    assert subscribe(other, phone).status_code == 201
     assert db.session.scalar(sa.select(PushSubscription.patient_id)) == second.patient.id
 
 
@@ -377,7 +286,7 @@ def test_without_vapid_keys_push_is_off_and_says_so(app, client, login, make_pat
         response = client.get("/api/v1/push/key")
         assert response.status_code == 404
         assert "not set up" in response.get_json()["detail"]
-        phone = browser("https://web.push.apple.com/QGx8").to_json()
+        phone = subscriber("https://web.push.apple.com/QGx8").subscription()
         assert client.post("/api/v1/me/push-subscriptions", json=phone).status_code == 404
     finally:
         app.config.update(VAPID_PRIVATE_KEY=saved[0], VAPID_PUBLIC_KEY=saved[1])

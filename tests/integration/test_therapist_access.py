@@ -152,8 +152,11 @@ def dump_database() -> dict[str, list[str]]:
 
 
 def audit_events_by(user: User) -> int:
+    """Events by `user` that name a patient (their logins and refusals name none)."""
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.actor_id == user.id)
+        sa.select(sa.func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.actor_id == user.id, AuditEvent.patient_ids.is_not(None))
     )
 
 
@@ -416,7 +419,6 @@ CASES: dict[tuple[str, str], Case] = {
         changes=True,
     ),
 }
-
 
 # Outcome measures (DESIGN §4 "Outcome measures").
 CASES.update(
