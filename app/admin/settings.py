@@ -15,7 +15,7 @@ from app.errors import ValidationFailed
 PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{3,30}$")
 # An emergency number is a short run of digits (999, 911, 112, 000, 1122).
 EMERGENCY = re.compile(r"^[0-9]{2,6}$")
-SETTINGS = ("phone", "emergency_number", "require_2fa")
+SETTINGS = ("phone", "emergency_number", "require_2fa", "questionnaires_off")
 
 
 def check_phone(value: Any, field: str = "phone") -> str | None:
@@ -42,6 +42,18 @@ def clinic_settings(clinic: Clinic) -> dict[str, Any]:
         "phone": clinic.phone,
         "emergency_number": clinic.emergency_number,
         "require_2fa": clinic_requires_2fa(clinic),
+        "questionnaires_off": sorted(clinic.questionnaires_off or ()),
+    }
+
+
+def switchable_questionnaires() -> dict[str, str]:
+    """The questionnaires a clinic may switch off (their file allows it), by slug: name."""
+    from app.measures.catalog import available_instruments
+
+    return {
+        slug: instrument.name
+        for slug, instrument in available_instruments().items()
+        if instrument.can_disable
     }
 
 
@@ -59,6 +71,14 @@ def update_clinic_settings(
         try:
             if name == "phone":
                 clean[name] = check_phone(value)
+            elif name == "questionnaires_off":
+                allowed = switchable_questionnaires()
+                if not isinstance(value, list) or not all(v in allowed for v in value):
+                    names = ", ".join(f'"{slug}"' for slug in sorted(allowed)) or "none"
+                    raise ValidationFailed(
+                        {name: f"Give a list of questionnaires that may be switched off: {names}."}
+                    )
+                clean[name] = sorted(set(value))
             elif name == "require_2fa":
                 if not isinstance(value, bool):
                     raise ValidationFailed({name: "Give true or false."})

@@ -5,15 +5,16 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import aliased
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import audit
 from app.access import admin_required
 from app.admin.audit_log import audit_csv, audit_page, parse_filters
 from app.admin.models import AuditEvent
 from app.admin.policy import LABELS, SETTINGS, show, update_policy
-from app.admin.settings import update_clinic_settings
+from app.admin.settings import switchable_questionnaires, update_clinic_settings
 from app.assessment import policy_for
 from app.auth import services as accounts
 from app.auth.models import User
@@ -184,6 +185,15 @@ class SettingsForm(FlaskForm):
         description="Therapists and admins set up an authenticator app before they see any "
         "patient data. Patients are never asked.",
     )
+    questionnaires_off = SelectMultipleField(
+        "Questionnaires this clinic does not offer",
+        description="Switched off, a questionnaire is no longer asked of your patients; the "
+        "answers already given stay in their records.",
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,  # the service names a bad value
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -192,10 +202,12 @@ def settings():
     """The numbers patients are given after a red-flag answer (DESIGN §4 clinic settings)."""
     clinic = current_user.clinic
     form = SettingsForm()
+    form.questionnaires_off.choices = list(switchable_questionnaires().items())
     if request.method == "GET":
         form.phone.data = clinic.phone
         form.emergency_number.data = clinic.emergency_number
         form.require_2fa.data = clinic_requires_2fa(clinic)
+        form.questionnaires_off.data = list(clinic.questionnaires_off or ())
     if form.validate_on_submit() and save(
         form,
         lambda: update_clinic_settings(
@@ -204,6 +216,7 @@ def settings():
                 "phone": form.phone.data,
                 "emergency_number": form.emergency_number.data,
                 "require_2fa": bool(form.require_2fa.data),
+                "questionnaires_off": list(form.questionnaires_off.data or ()),
             },
             by=current_user,
             now=utcnow(),

@@ -99,6 +99,10 @@ class SettingsOut(BaseModel):
     require_2fa: bool = Field(
         description="Clinicians must set up a second factor before any patient data"
     )
+    questionnaires_off: list[str] = Field(
+        description="Questionnaires this clinic does not offer (only those that may be "
+        "switched off, such as start-back)"
+    )
 
 
 class SettingsPatch(BaseModel):

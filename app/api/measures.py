@@ -169,7 +169,7 @@ def measure_out(view: MeasureView) -> MeasureOut:
 
 
 def due_out(patient: Patient, due: Due) -> DueOut:
-    instruments = available_instruments()
+    instruments = available_instruments(patient.clinic)
     instrument = instruments[due.instrument]
     return DueOut(
         instrument=due.instrument,
@@ -243,7 +243,7 @@ def api_instruments() -> Response:
         InstrumentsOut(
             instruments=[
                 InstrumentOut(**instrument.to_dict())
-                for instrument in available_instruments().values()
+                for instrument in available_instruments(current_user.clinic).values()
             ]
         )
     )

@@ -28,6 +28,9 @@ class Clinic(db.Model):
     # Clinicians need a second factor before any patient data (DESIGN §4 "Clinician accounts").
     # None follows the configuration's REQUIRE_2FA (on in production, off in tests and the demo).
     require_2fa: Mapped[bool | None] = mapped_column()
+    # CLINICAL §8: questionnaires this clinic switched off (only those whose file allows it,
+    # such as the Keele STarT Back tool), on top of the deployment's DISABLED_INSTRUMENTS.
+    questionnaires_off: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list["User"]] = relationship(back_populates="clinic")

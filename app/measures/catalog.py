@@ -9,16 +9,20 @@ from pathlib import Path
 
 from flask import current_app, has_app_context
 
+from app.auth.models import Clinic
 from app.errors import ValidationFailed
 from app.measures.instruments import Instrument, load_directory, shipped_instruments
 
 
-def available_instruments() -> Mapping[str, Instrument]:
+def available_instruments(clinic: Clinic | None = None) -> Mapping[str, Instrument]:
     """Return the shipped instruments plus any the deployment added as files.
 
     CLINICAL §8: a clinic adds a licensed instrument (the ODI, say) by putting its file in
     ``INSTRUMENTS_DIR`` (default: ``instance/instruments``); no code changes. Instruments named
-    in ``DISABLED_INSTRUMENTS`` (only those that may be switched off, e.g. STarT Back) are left out.
+    in ``DISABLED_INSTRUMENTS`` (only those that may be switched off, e.g. STarT Back) are left out,
+    and so are those ``clinic`` switched off in its settings: what is offered, scheduled and
+    accepted for its patients. Without a clinic (scores and exports of stored responses) they
+    stay readable.
     """
     found = dict(shipped_instruments())
     if not has_app_context():
@@ -29,6 +33,8 @@ def available_instruments() -> Mapping[str, Instrument]:
     if Path(directory).is_dir():
         found.update(_extra_instruments(str(directory)))
     disabled = set(current_app.config.get("DISABLED_INSTRUMENTS") or ())
+    if clinic is not None:
+        disabled |= set(clinic.questionnaires_off or ())
     return {
         slug: instrument
         for slug, instrument in found.items()

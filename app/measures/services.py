@@ -43,7 +43,7 @@ from app.patient.idempotency import (
 from app.patient.models import MeasureRequest, OutcomeResponse, Patient
 from app.patient.sessions import check_time
 from app.programs.models import EpisodeOfCare
-from app.programs.services import current_episode
+from app.programs.services import current_episode, recently_discharged
 from app.timeutil import local_date, local_midnight
 
 # ---------------------------------------------------------------------------- recording
@@ -103,9 +103,12 @@ def submit_measure(patient: Patient, report: MeasureReport, *, by: User, now: da
     if existing is not None:
         return replay(existing, report_hash, "questionnaire")
 
-    instrument = instrument_or_error(report.instrument, available_instruments())
+    instrument = instrument_or_error(report.instrument, available_instruments(patient.clinic))
     errors: dict[str, str] = {}
-    episode = current_episode(patient)
+    # The current episode, or the one just ended by a discharge (its discharge measures).
+    episode = current_episode(patient) or recently_discharged(
+        patient, local_date(now, patient.timezone)
+    )
     if episode is None:
         errors["completed_at"] = "Questionnaires start with the first program."
     else:
@@ -210,9 +213,14 @@ def due_for(
     already loaded the current episode and its responses passes them as ``loaded``.
     """
     current, responses = loaded if loaded is not None else (current_episode(patient), None)
-    if current is None:
-        return []
     today = local_date(now, patient.timezone)
+    discharge_on = None
+    if current is None:
+        # CLINICAL §8: after a discharge, the measures due at discharge, for a while.
+        current, responses = recently_discharged(patient, today), None
+        if current is None:
+            return []
+        discharge_on = current.ended_on
     if responses is None:
         completed = db.session.execute(
             sa.select(
@@ -230,9 +238,15 @@ def due_for(
             MeasureRequest.instrument, MeasureRequest.requested_on, MeasureRequest.created_at
         ).where(MeasureRequest.episode_id == current.id, MeasureRequest.requested_on <= today)
     ).all()
-    instruments = available_instruments()
+    instruments = available_instruments(patient.clinic)
+    if discharge_on is not None:  # only the measures due at discharge, once the episode ended
+        instruments = {k: i for k, i in instruments.items() if i.schedule.discharge}
     due = due_measures(
-        instruments.values(), current.start_date, today, [(r[0], r[1]) for r in completed]
+        instruments.values(),
+        current.start_date,
+        today,
+        [(r[0], r[1]) for r in completed],
+        discharge_on=discharge_on,
     )
     listed = {entry.instrument for entry in due}
     for slug, requested_on, asked_at in sorted(requests, key=lambda r: r[2], reverse=True):
@@ -246,7 +260,7 @@ def due_for(
 
 def request_measure(patient: Patient, slug: str, *, by: User, now: datetime) -> MeasureRequest:
     """Ask the patient to complete a measure now; it is due from today (their local date)."""
-    instrument = instrument_or_error(slug, available_instruments())
+    instrument = instrument_or_error(slug, available_instruments(patient.clinic))
     episode = current_episode(patient)
     if episode is None:
         raise ValidationFailed(

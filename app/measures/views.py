@@ -131,7 +131,7 @@ class MeasuresPanel:
 
 def measures_panel(patient: Patient) -> MeasuresPanel:
     """Gather the patient's measures for the therapist (CLINICAL §8) in three queries."""
-    instruments = available_instruments()
+    instruments = available_instruments(patient.clinic)
     episode = current_episode(patient)
     views = [
         v
@@ -158,7 +158,7 @@ def measures_panel(patient: Patient) -> MeasuresPanel:
 
 def due_links(patient: Patient) -> list[DueLink]:
     """The questionnaires due today, as /today lists them (templates/measures/_due.html)."""
-    instruments = available_instruments()
+    instruments = available_instruments(patient.clinic)
     return [
         DueLink(d.instrument, instruments[d.instrument].name, d.reason)
         for d in due_for(patient, utcnow())
@@ -220,7 +220,7 @@ def answer() -> str | tuple[str, int]:
     """List the questionnaires due, or show (and take) one of them."""
     patient = _patient()
     now = utcnow()
-    instruments = available_instruments()
+    instruments = available_instruments(patient.clinic)
     slug = request.values.get("instrument")
     instrument = instruments.get(slug) if slug else None
     if instrument is None:

@@ -49,6 +49,8 @@ from app.patient.queries import (
 )
 from app.patient.sessions import ExerciseResult, SessionReport, log_session
 from app.programs.queries import current_program
+from app.programs.services import recently_discharged
+from app.timeutil import local_date
 
 bp = Blueprint("patient", __name__)
 
@@ -99,9 +101,15 @@ def _instructions(patient: Patient | None = None) -> dict[str, red_flags.Instruc
 @patient_required
 def today():
     patient = _patient()
+    now = utcnow()
+    view = today_view(patient, now)
+    discharged = view.status == "none" and (
+        recently_discharged(patient, local_date(now, patient.timezone)) is not None
+    )
     return render_template(
         "patient/today.html",
-        view=today_view(patient, utcnow()),
+        view=view,
+        discharged=discharged,
         dose_of=dose_of,
         contact=instruction_for(patient, red_flags.RedFlagLevel.URGENT).call,
         emergency=instruction_for(patient, red_flags.RedFlagLevel.EMERGENCY).call,

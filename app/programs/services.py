@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -282,6 +282,48 @@ def resume_program(program: Program, *, by: User, now: datetime, reason: str = "
         raise ValidationFailed({"status": "Only a paused or suspended program can be resumed."})
     _change_status(
         program, ProgramStatus.ACTIVE, "program.resume", by=by, now=now, reason=reason or "Resumed"
+    )
+
+
+# CLINICAL §8: the discharge questionnaires stay due this long after the episode ended.
+DISCHARGE_MEASURES_DAYS = 14
+
+
+def discharge_program(program: Program, *, by: User, now: datetime, reason: str = "") -> None:
+    """Discharge the patient: end the program and its episode of care (CLINICAL §8).
+
+    The measures due at discharge (PSFS and any disability measure) then fall due for the
+    patient, for ``DISCHARGE_MEASURES_DAYS``; no alert is raised on an ended program.
+    """
+    if lock_program(program).status is ProgramStatus.ENDED:
+        raise ValidationFailed({"status": "This program has already ended."})
+    _change_status(
+        program,
+        ProgramStatus.ENDED,
+        "program.discharge",
+        by=by,
+        now=now,
+        reason=reason or "Discharged",
+    )
+    program.ended_at = now
+    episode = db.session.get(EpisodeOfCare, program.episode_id)
+    if episode is not None and episode.ended_on is None:
+        episode.ended_on = local_date(now, program.patient.timezone)
+
+
+def recently_discharged(patient: Patient, today: date) -> EpisodeOfCare | None:
+    """The episode the patient was discharged from in the last days, if none is open since."""
+    if current_episode(patient) is not None:
+        return None
+    return db.session.scalar(
+        sa.select(EpisodeOfCare)
+        .where(
+            EpisodeOfCare.patient_id == patient.id,
+            EpisodeOfCare.ended_on.is_not(None),
+            EpisodeOfCare.ended_on >= today - timedelta(days=DISCHARGE_MEASURES_DAYS),
+        )
+        .order_by(EpisodeOfCare.ended_on.desc(), EpisodeOfCare.id.desc())
+        .limit(1)
     )
 
 

@@ -38,6 +38,7 @@ from app.programs.services import (
     change_schedule,
     change_stage,
     current_program,
+    discharge_program,
     find_template,
     move_item,
     pause_program,
@@ -304,6 +305,26 @@ def pause(program_id: int):
             reason=form.reason.data or "Paused by the therapist",
         )
         flash("Program paused.", "info")
+    return redirect(url_for("programs.builder", program_id=program.id))
+
+
+@bp.route("/<int:program_id>/discharge", methods=["POST"])
+@clinician_required
+def discharge(program_id: int):
+    """Discharge the patient: the program and the episode end; the discharge measures fall due."""
+    program = _load_program(program_id)
+    form = ReasonForm()
+    if form.validate_on_submit() and save(
+        None,
+        lambda: discharge_program(
+            program, by=current_user, now=utcnow(), reason=form.reason.data or ""
+        ),
+    ):
+        flash(
+            "Discharged. The program has ended; the patient is asked for their last "
+            "questionnaires.",
+            "success",
+        )
     return redirect(url_for("programs.builder", program_id=program.id))
 
 

@@ -18,6 +18,7 @@ ACCESS = {
     "programs.schedule": CLINICIANS,
     "programs.pause": CLINICIANS,
     "programs.resume": CLINICIANS,
+    "programs.discharge": CLINICIANS,
     "programs.handout": CLINICIANS,
     "caseload.invite": CLINICIANS,
     "caseload.invitation": CLINICIANS,

@@ -125,6 +125,7 @@ def test_clinic_settings_hold_the_phone_and_emergency_number(app, login, make_us
         "phone": "+1 (555) 010-9999",
         "emergency_number": "911",
         "require_2fa": False,
+        "questionnaires_off": [],
     }
     assert refused.status_code == 422
     assert [e["field"] for e in refused.get_json()["errors"]] == ["emergency_number"]

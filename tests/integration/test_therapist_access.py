@@ -319,6 +319,12 @@ CASES: dict[tuple[str, str], Case] = {
         ok=302,
         changes=True,
     ),
+    ("programs.discharge", "POST"): Case(
+        lambda w, a: f"/programs/{program_id(w, a)}/discharge",
+        lambda w, a: {"reason": "Goals met"},
+        ok=302,
+        changes=True,
+    ),
     ("programs.resume", "POST"): Case(
         lambda w, a: f"/programs/{program_id(w, a)}/resume",
         lambda w, a: {"reason": "Back home"},
