@@ -19,7 +19,7 @@ from flask import current_app
 from app import audit
 from app.auth.models import PasswordReset, User
 from app.auth.passwords import hash_password, verify_password
-from app.auth.services import check_password_strength, normalise_email
+from app.auth.services import check_password_strength, normalise_email, revoke_invitations
 from app.auth.sessions import revoke_all, token_digest
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -136,3 +136,4 @@ def _set_password(user: User, password: str, now: datetime) -> None:
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     revoke_all(user, now)
+    revoke_invitations(user, now)  # an old invitation link can no longer set a password

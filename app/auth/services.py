@@ -147,16 +147,48 @@ def authenticate(email: str, password: str, now: datetime, ip: str | None) -> Us
             now=now,
         )
         return None
+    # With a second factor the password alone clears nothing: the counts of wrong attempts
+    # (passwords and codes alike) start again only once the code is right (issue 14).
+    cleared = {} if user.totp_secret else {"failed_logins": 0}
     db.session.execute(
         sa.update(User)
         .where(User.id == user.id)
         .values(
-            failed_logins=0, last_login_at=now, **({"password_hash": new_hash} if new_hash else {})
+            **cleared,
+            last_login_at=now,
+            **({"password_hash": new_hash} if new_hash else {}),
         )
         .execution_options(synchronize_session="fetch")
     )
-    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.user_id == user.id))
+    if not user.totp_secret:
+        db.session.execute(sa.delete(LoginFailure).where(LoginFailure.user_id == user.id))
     return user
+
+
+def second_factor_allowed(user: User, ip: str | None, now: datetime) -> bool:
+    """Whether a second-factor code may be tried from this address now (the password back-off).
+
+    Wrong codes count like wrong passwords, per account and per address, so guessing codes
+    from many logins or many addresses is slowed and locked out the same way (DESIGN §6).
+    """
+    config = current_app.config
+    _slow_down(user.failed_logins, config)
+    return not _locked_out(user, (ip or "unknown")[:45], now)
+
+
+def count_wrong_code(user: User, ip: str | None, now: datetime) -> None:
+    _count_failure(user, (ip or "unknown")[:45], now, current_app.config)
+
+
+def clear_login_failures(user: User) -> None:
+    """The whole login succeeded: its counts of wrong attempts start again."""
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=0)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.user_id == user.id))
 
 
 def _locked_out(user: User, ip: str, now: datetime) -> bool:
@@ -323,7 +355,9 @@ def accept_invitation(invitation: Invitation, data: Acceptance, now: datetime) -
     wins (DESIGN §6); the others are told the link was already used.
     """
     user = invitation.user
-    if not invitation.is_usable(now):
+    # An account that already has a password (set by a reset) is not taken over by its old
+    # invitation link: the link is used up, and that person logs in (with any second factor).
+    if not invitation.is_usable(now) or user.password_hash is not None:
         raise ValidationFailed({"token": USED_LINK})
     errors: dict[str, str] = {}
     if user.email is None:

@@ -32,15 +32,23 @@ from app.auth.forms import (
 )
 from app.auth.models import User
 from app.auth.passwords import min_password_length
-from app.auth.services import Acceptance, accept_invitation, authenticate, find_invitation
+from app.auth.services import (
+    Acceptance,
+    accept_invitation,
+    authenticate,
+    clear_login_failures,
+    count_wrong_code,
+    find_invitation,
+    second_factor_allowed,
+)
 from app.db import utcnow
 from app.enums import Role
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.forms import save
 from app.inputs import has_control
 from app.problems import problem
 from app.qr import qr_svg
-from app.transactions import defer_write
+from app.transactions import after_commit, defer_write
 
 bp = Blueprint("auth", __name__)
 
@@ -116,8 +124,10 @@ def two_factor_step():
     login, user = found
     form = TwoFactorForm()
     if form.validate_on_submit():
-        verified = two_factor.verify_second_factor(user, form.code.data, now)
+        allowed = second_factor_allowed(user, request.remote_addr, now)
+        verified = two_factor.verify_second_factor(user, form.code.data, now) if allowed else None
         if verified is not None:
+            clear_login_failures(user)
             sessions.complete_second_factor(login, user, token, now)
             session.pop(PENDING_LOGIN, None)
             target = session.pop(PENDING_NEXT, None)
@@ -130,6 +140,7 @@ def two_factor_step():
                     "info",
                 )
             return redirect(safe_next(target) or home_for(user))
+        count_wrong_code(user, request.remote_addr, now)
         if sessions.count_second_factor_failure(login, now):
             session.pop(PENDING_LOGIN, None)
             flash("Too many wrong codes. Log in again.", "error")
@@ -199,6 +210,7 @@ def two_factor_setup():
 
 
 @bp.route("/2fa/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 @clinician_required
 def two_factor_reset():
     """Turn your own second factor off with your password and a recovery code."""
@@ -236,9 +248,10 @@ def reset_request():
     if form.validate_on_submit():
         started = time.monotonic()
         resets.request_reset(form.email.data, utcnow())
-        db.session.flush()
         wait = current_app.config.get("RESET_ANSWER_SECONDS", RESET_ANSWER_SECONDS)
-        time.sleep(max(0.0, wait - (time.monotonic() - started)))
+        # The same answer time for every address, padded once the request's transaction has
+        # committed: SQLite's write lock is never held while waiting.
+        after_commit(lambda: time.sleep(max(0.0, wait - (time.monotonic() - started))))
         return render_template("auth/reset_sent.html", message=RESET_SENT)
     page = render_template("auth/reset_request.html", form=form)
     return page, 422 if form.errors else 200
@@ -269,6 +282,7 @@ def reset_password(token: str):
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 @login_required
 def change_password():
     """Change your password (the current one is asked); your other logins end."""

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from app import audit
 from app.auth.models import User
+from app.db import utcnow
 from app.enums import Role
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -80,9 +81,17 @@ def stored_score(response: OutcomeResponse) -> Score:
     return Score.from_dict(response.result)
 
 
+def measured_episode(patient: Patient, now: datetime) -> EpisodeOfCare | None:
+    """The episode a questionnaire answered now belongs to: the current one, or the one a
+    discharge has just ended (its discharge measures, CLINICAL §8)."""
+    return current_episode(patient) or recently_discharged(
+        patient, local_date(now, patient.timezone)
+    )
+
+
 def carried_for(patient: Patient, instrument: Instrument) -> tuple[tuple[str, str], ...]:
     """Return the (item, activity) pairs the patient named last time in this episode (PSFS)."""
-    episode = current_episode(patient)
+    episode = measured_episode(patient, utcnow())
     if episode is None or instrument.patient_named is None:
         return ()
     previous = episode_responses(episode.id, instrument.slug)
@@ -105,10 +114,7 @@ def submit_measure(patient: Patient, report: MeasureReport, *, by: User, now: da
 
     instrument = instrument_or_error(report.instrument, available_instruments(patient.clinic))
     errors: dict[str, str] = {}
-    # The current episode, or the one just ended by a discharge (its discharge measures).
-    episode = current_episode(patient) or recently_discharged(
-        patient, local_date(now, patient.timezone)
-    )
+    episode = measured_episode(patient, now)
     if episode is None:
         errors["completed_at"] = "Questionnaires start with the first program."
     else:
@@ -152,16 +158,16 @@ def submit_measure(patient: Patient, report: MeasureReport, *, by: User, now: da
     stored = insert_once(response)
     if stored is not response:
         return replay(stored, report_hash, "questionnaire")
-    if by.role is not Role.PATIENT:
-        audit.record(
-            "measure.create",
-            actor=by,
-            patient=patient,
-            object_type="outcome_response",
-            object_id=response.id,
-            details={"instrument": instrument.slug},
-            now=now,
-        )
+    # Every change is audited (DESIGN §6), the patient's own answers too.
+    audit.record(
+        "measure.create",
+        actor=by,
+        patient=patient,
+        object_type="outcome_response",
+        object_id=response.id,
+        details={"instrument": instrument.slug},
+        now=now,
+    )
     if instrument.domain is Domain.FUNCTION:
         # CLINICAL §5: a function gain changes NON_RESPONSE_6W's severity at once.
         from app.alerts.engine import evaluate_patients

@@ -34,7 +34,7 @@ from app.access import (
     patient_required,
 )
 from app.db import utcnow
-from app.errors import ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.measures.catalog import available_instruments
 from app.measures.instruments import Instrument, ItemKind
@@ -48,7 +48,8 @@ from app.measures.services import (
     request_measure,
     submit_measure,
 )
-from app.patient.models import Patient
+from app.patient.idempotency import client_id, find_reported
+from app.patient.models import OutcomeResponse, Patient
 from app.programs.services import current_episode
 from app.timeutil import local_date
 
@@ -214,6 +215,13 @@ def _item_errors(instrument, answers, errors: dict[str, str]) -> dict[str, str]:
     return found
 
 
+def _done(patient: Patient, instrument: Instrument, response_id: int) -> str:
+    view = next(
+        v for v in patient_measures(patient, instrument.slug) if v.response.id == response_id
+    )
+    return render_template("measures/done.html", instrument=instrument, view=view)
+
+
 @bp.route("/measures", methods=["GET", "POST"])
 @patient_required
 def answer() -> str | tuple[str, int]:
@@ -249,13 +257,17 @@ def answer() -> str | tuple[str, int]:
         except ValidationFailed as exc:
             db.session.rollback()
             errors = _item_errors(instrument, answers, exc.errors)
+        except Conflict:
+            # The same form sent twice (a double tap, a resend after a slow answer): its
+            # questionnaire is stored already, under this form's id; show it, store nothing.
+            db.session.rollback()
+            stored = find_reported(OutcomeResponse, patient.id, client_id(form.id.data))
+            if stored is not None and stored.instrument == instrument.slug:
+                return _done(patient, instrument, stored.id)
+            flash("That questionnaire was already sent; here it is again to fill in.", "error")
+            return redirect(url_for("measures.answer", instrument=instrument.slug))
         else:
-            view = next(
-                v
-                for v in patient_measures(patient, instrument.slug)
-                if v.response.id == logged.obj.id
-            )
-            return render_template("measures/done.html", instrument=instrument, view=view)
+            return _done(patient, instrument, logged.obj.id)
     if not form.id.data:
         form.id.data = str(uuid.uuid4())
     form.instrument.data = instrument.slug

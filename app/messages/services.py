@@ -267,10 +267,13 @@ def _told_recently(patient_id: int, sender: Side, message_id: int, now: datetime
 
 
 def _clinic_readers(patient: Patient) -> list[User]:
-    """The patient's therapist, or the clinic's admins when none is assigned."""
+    """The patient's therapist, or the clinic's admins when none is assigned or reachable.
+
+    A message to a therapist who left (deactivated, or without an email) still reaches someone.
+    """
     therapist = patient.therapist
-    if therapist is not None:
-        return [therapist] if therapist.is_active and therapist.email else []
+    if therapist is not None and therapist.is_active and therapist.email:
+        return [therapist]
     return list(
         db.session.scalars(
             sa.select(User).where(

@@ -139,8 +139,8 @@ def validate_endpoint(url: str, *, allow_local: bool) -> str | None:
     Production: https only, no credentials, and a public host — no private, loopback,
     link-local or other non-global address, no ``localhost`` or other special-use or
     single-label name. ``allow_local`` (the testing configuration) also accepts 127.0.0.1,
-    over http too. Host names are not resolved here: pin the resolved address at connection
-    time (or allow-list the push services) to also stop DNS names that point inside.
+    over http too. Host names are not resolved here: ``send_push`` resolves them before each
+    send and refuses one that points inside.
     """
     if not isinstance(url, str) or not url:
         return "the endpoint is missing"
@@ -235,6 +235,22 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{host}{port}"
 
 
+def _resolves_inside(endpoint: str, *, allow_local: bool) -> bool:
+    """Whether the endpoint's host name resolves to a private, loopback or link-local address.
+
+    A name that points inside (``10.0.0.5.nip.io``, an internal host) is refused like such an
+    address written out; a name that does not resolve is left to the request to report.
+    """
+    host = (urlsplit(endpoint).hostname or "").rstrip(".")
+    if (allow_local and host == "127.0.0.1") or _ip_literal(host) is not None:
+        return False  # literal addresses were checked by validate_endpoint
+    try:
+        found = socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    return any(not ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in found)
+
+
 class _NoRedirectSession(requests.Session):
     """A requests session that never follows redirects (a push endpoint must not bounce us)."""
 
@@ -287,6 +303,8 @@ def send_push(
     if problem:
         return PushResult(ok=False, error=problem)
     endpoint = subscription["endpoint"]
+    if _resolves_inside(endpoint, allow_local=allow_local):
+        return PushResult(ok=False, error="the endpoint's host resolves to a private address")
     claims: dict[str, str | int] = {
         "aud": _origin(endpoint),
         "exp": int(time.time()) + VAPID_TOKEN_SECONDS,

@@ -120,14 +120,14 @@ async function send(flags, level) {
 
 onOutbox(({ type, entry, body }) => {
   if (entry.id !== sentId) return;
-  settled = type !== 'kept';
+  settled = type === 'sent' || type === 'refused';
   if (type === 'sent') {
     // The server's level can be higher (it knows the intake answers): then its words show.
     const i = body.instruction;
     if (RANK[i.level] > RANK[shown.level]) shown = { level: i.level, text: i.text };
     if (i.level === shown.level && i.call) shown.call = i.call;
     showResult(shown.level === 'emergency' ? 'Your therapist has been told.' : 'Sent to your therapist.');
-  } else if (type === 'kept') {
+  } else if (type === 'kept' || type === 'login') {
     showResult(KEPT);
   }
 });

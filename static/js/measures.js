@@ -145,13 +145,15 @@ if (form && 'indexedDB' in window) {
     });
     status.textContent = 'Sending…';
     form.after(status);
-    await store.del('kept', key).catch(() => {});
+    // The draft (with this id) stays until the answers have arrived: a reload before then
+    // resumes the same questionnaire, so it is stored once, never twice.
     await enqueue('measure', '/api/v1/measures', payload, form.dataset.name);
     if (status.textContent === 'Sending…') status.textContent = 'Saved on this phone — will send when online.';
   });
   onOutbox(({ type, entry, body }) => {
     if (entry.id !== sentId) return;
     if (type === 'sent') {
+      store.del('kept', key).catch(() => {});
       form.remove();
       status.textContent = 'Thank you — your answers are saved and your therapist can see them.';
       status.after(h('p', {}, h('a', { class: 'button button-primary', href: '/measures' }, 'Next questionnaire')));

@@ -16,6 +16,8 @@ for (const form of document.querySelectorAll('form[data-message]')) {
       else say('Sent. Your therapist will read it in Homestretch.');
     } else if (type === 'kept') {
       say('Saved on this phone. It will be sent when you are back online.');
+    } else if (type === 'login') {
+      say('Saved on this phone. Log in again to send it.');
     }
   });
   form.addEventListener('submit', (event) => {
@@ -27,9 +29,13 @@ for (const form of document.querySelectorAll('form[data-message]')) {
     form.dataset.sending = id;
     claim(id); // this form says what became of it: the outbox box does not say it twice
     const body = `${form.dataset.prefix || ''}${text}`;
-    enqueue('message', '/api/v1/me/messages', { id, body }, 'Message to your therapist').catch(() =>
-      say('Saved on this phone. It will be sent when you are back online.'),
-    );
+    const typed = form.elements.body.value;
+    enqueue('message', '/api/v1/me/messages', { id, body }, 'Message to your therapist').catch(() => {
+      // This phone could not keep it (private mode, storage full): send the form as it is.
+      form.elements.client_id.value = id;
+      form.elements.body.value = typed;
+      HTMLFormElement.prototype.submit.call(form);
+    });
     // The next message gets a new id; this one is stored once however often it is sent.
     form.elements.client_id.value = uuid();
     form.elements.body.value = '';

@@ -146,10 +146,12 @@ async function send() {
     auth = await freshToken();
   } catch {
     state = 'offline';
+    entries.forEach((entry) => emit('kept', entry)); // each page says it waits, not "Sending…"
     return render();
   }
   if (auth.login) {
     state = 'login';
+    entries.forEach((entry) => emit('login', entry));
     return render();
   }
   state = 'idle';
@@ -173,7 +175,7 @@ async function send() {
       emit('sent', entry, res.body);
     } else if (res.status === 401) {
       state = 'login';
-      emit('kept', entry);
+      emit('login', entry);
       break;
     } else if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
       await put('attention', { ...entry, status: res.status, problem: res.body });
@@ -211,7 +213,9 @@ async function render() {
   } catch {
     return state;
   }
-  waiting = waiting.filter((e) => !claimed.has(e.id));
+  // A page that reports an entry itself is left to say so, except when a login is needed:
+  // then the box's "Log in again" link is the way on.
+  if (state !== 'login') waiting = waiting.filter((e) => !claimed.has(e.id));
   clearTimeout(timer);
   if (waiting.length && state !== 'login') timer = setTimeout(flush, 20000);
   for (const box of boxes) {

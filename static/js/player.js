@@ -376,7 +376,7 @@ export function start(form) {
   let settled = false;
   onOutbox(({ type, entry, body }) => {
     if (entry.id !== sessionId) return;
-    settled = type !== 'kept';
+    settled = type === 'sent' || type === 'refused';
     if (type === 'sent') showSummary(body);
     else if (type === 'refused') showSummary(null, 'The server could not accept this session: see “Needs your attention” above.');
     else showSummary(null, 'Saved on this phone — will send when online.');

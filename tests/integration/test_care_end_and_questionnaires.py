@@ -23,6 +23,8 @@ def test_a_discharge_ends_the_program_and_asks_for_the_discharge_psfs_once(
     therapist = login(bundle.therapist, test_client=app.test_client())
     patient = login(bundle.user, test_client=app.test_client())
     program_id = bundle.program.id
+    intake = {**psfs_body(), "completed_at": (now - timedelta(days=29)).isoformat()}
+    assert patient.post("/api/v1/measures", json=intake).status_code == 201
 
     answer = therapist.post(f"/programs/{program_id}/discharge", data={"reason": "Goals met"})
 
@@ -43,6 +45,8 @@ def test_a_discharge_ends_the_program_and_asks_for_the_discharge_psfs_once(
     assert "Your therapist has not set up your program yet" not in today
     due = patient.get("/api/v1/me/measures").get_json()["due"]
     assert [(d["instrument"], d["reason"]) for d in due] == [("psfs", "discharge")]
+    # The discharge PSFS re-rates the activities named at intake (CLINICAL §8).
+    assert "Lifting my child" in patient.get("/measures?instrument=psfs").get_data(as_text=True)
 
     sent = patient.post("/api/v1/measures", json=psfs_body())
     assert sent.status_code == 201

@@ -69,6 +69,10 @@ def test_psfs_sent_as_a_plain_form_is_stored_and_bad_answers_are_named(login, ma
     assert done.status_code == 200
     assert "Thank you" in done.get_data(as_text=True)
     assert count() == 1
+    # The same form sent again (a double tap, a resend): the stored one, nothing new, no error.
+    twice = c.post("/measures", data={**fields, "a-3": "2"})
+    assert twice.status_code == 200 and "Thank you" in twice.get_data(as_text=True)
+    assert count() == 1
     again = c.get("/measures?instrument=psfs").get_data(as_text=True)
     assert "Lifting my child" in again  # the same activities, to re-rate
     assert 'name="l-4"' not in again

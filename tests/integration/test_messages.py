@@ -382,6 +382,20 @@ def test_a_message_without_a_therapist_goes_to_the_clinic_admins(
     assert "knee" not in text
 
 
+def test_a_message_to_a_therapist_who_left_goes_to_the_clinic_admins(
+    app, login, make_user, make_patient, smtp
+):
+    bundle = make_patient()
+    admin = make_user(Role.ADMIN, clinic=bundle.patient.clinic)
+    bundle.therapist.is_active = False
+    db.session.commit()
+    client = login(bundle.user, test_client=app.test_client())
+    client.post("/api/v1/me/messages", json={"id": new_id(), "body": SECRET_TEXT})
+    (text,) = smtp.to(admin.email)
+    assert "knee" not in text
+    assert smtp.to(bundle.therapist.email) == []
+
+
 def test_a_refused_message_sends_no_notification(pair, smtp):
     bundle, patient, _ = pair
     patient.post("/api/v1/me/messages", json={"id": new_id(), "body": ""})

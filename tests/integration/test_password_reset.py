@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import time_machine
 
 from app.admin.models import AuditEvent
-from app.auth.models import PasswordReset, UserSession
-from app.auth.passwords import common_passwords, password_problem
+from app.auth.models import PasswordReset, User, UserSession
+from app.auth.passwords import common_passwords, password_problem, verify_password
 from app.db import utcnow
 from app.enums import Role
 from app.errors import ValidationFailed
@@ -180,3 +180,26 @@ def test_users_create_and_invitations_apply_the_rules(client, make_user, make_pa
     )
     assert response.status_code == 422
     assert "most common" in response.get_data(as_text=True)
+
+
+def test_an_old_invitation_cannot_take_over_an_account_whose_password_was_reset(
+    client, smtp, make_patient
+):
+    bundle = make_patient(password=None)  # invited, never accepted: the link is still open
+    bundle.user.email = "invited.patient@example.org"  # an address already on the account
+    db.session.commit()
+    ask_for_reset(client, bundle.user.email)
+    token = LINK.search(wait_for_mail(smtp, bundle.user.email)[0]).group(2)
+    done = client.post(
+        f"/auth/reset/{token}", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
+    assert done.status_code == 302
+
+    taken = client.post(
+        f"/auth/invite/{bundle.invitation_token}", data={"password": "an attacker's long one"}
+    )
+
+    assert taken.status_code == 404
+    db.session.expire_all()
+    stored = db.session.get(User, bundle.user.id).password_hash
+    assert verify_password(stored, NEW_PASSWORD)[0]

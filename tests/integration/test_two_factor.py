@@ -176,6 +176,29 @@ def test_too_many_wrong_codes_end_the_pending_login(client, enrolled):
         assert client.get("/caseload/").status_code == 302
 
 
+def test_wrong_codes_count_like_wrong_passwords_across_logins_and_lock_the_address_out(
+    client, enrolled
+):
+    user, secret, _ = enrolled
+    with time_machine.travel(step(3), tick=False):
+        # A correct password does not clear the count of wrong codes: new logins keep it.
+        for wrong in (3, 2):
+            assert log_in_password(client, user).headers["Location"].endswith("/auth/2fa")
+            for _ in range(wrong):
+                client.post("/auth/2fa", data={"code": "000000"})
+        # Five wrong codes from this address: it is locked out of the account, like passwords.
+        locked = log_in_password(client, user)
+        assert locked.status_code == 200 and "/auth/2fa" not in locked.headers.get("Location", "")
+        assert client.get("/caseload/").status_code == 302
+    with time_machine.travel(step(3) + timedelta(minutes=16), tick=False):
+        assert log_in_password(client, user).headers["Location"].endswith("/auth/2fa")
+        right = client.post("/auth/2fa", data={"code": pyotp.TOTP(secret).now()})
+        assert right.status_code == 302
+        assert client.get("/caseload/").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(User, user.id).failed_logins == 0
+
+
 def test_a_clinician_resets_their_own_second_factor_with_password_and_recovery_code(
     client, enrolled
 ):

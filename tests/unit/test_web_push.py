@@ -382,3 +382,26 @@ def test_a_subscription_with_bad_keys_is_refused(keys: dict[str, str] | None, pr
     message = validate_subscription(bad, allow_local=False)
     assert message is not None and problem in message
     assert validate_subscription(good, allow_local=False) is None
+
+
+def test_a_host_name_that_resolves_inside_is_never_contacted(
+    monkeypatch: pytest.MonkeyPatch, vapid: tuple[str, str]
+) -> None:
+    # A public-looking name pointing at a private address (DNS tricks such as *.nip.io).
+    def resolve(host: str, *args: object, **kwargs: object) -> list[tuple]:
+        assert host == "10.0.0.5.nip.io"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", 443))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    contacted: list[object] = []
+    monkeypatch.setattr("app.reminders.push.webpush", lambda *a, **k: contacted.append(a))
+
+    result = send_push(
+        subscriber("https://10.0.0.5.nip.io/push/x").subscription(),
+        PAYLOAD,
+        private_key=vapid[0],
+        subject=SUBJECT,
+    )
+
+    assert not result.ok and "private address" in (result.error or "")
+    assert contacted == []
