@@ -13,9 +13,11 @@ import pydantic
 from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 
+from app.access import get_patient_or_404
 from app.enums import Role
 from app.errors import Conflict, NotFound, ServiceError, ValidationFailed
-from app.inputs import json_body
+from app.inputs import DB_INT_MAX, json_body
+from app.patient.models import Patient
 from app.problems import problem
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -308,3 +310,25 @@ CSRF_HEADER = {
     "schema": {"type": "string"},
     "description": "The CSRF token from the page's csrf-token meta tag",
 }
+
+
+# ---------------------------------------------------------------------------- whose data
+
+
+def own_patient() -> Patient:
+    """The logged-in patient's profile, else 404 (an account without one)."""
+    patient = current_user.patient
+    if patient is None:
+        raise ApiError(404, "Not found", "There is no patient profile for this account.")
+    return patient
+
+
+def visible_patient(patient_id: str) -> Patient:
+    """A patient the clinician may see, from a path id read here, else 404.
+
+    For paths whose methods share one URL rule: an id the database cannot hold is 404 for each
+    of them (two ``<int:…>`` rules would answer 405 for one of them).
+    """
+    if not re.fullmatch(r"[0-9]{1,10}", patient_id) or not 1 <= int(patient_id) <= DB_INT_MAX:
+        raise ApiError(404, "Not found", "No such patient, or not yours.")
+    return get_patient_or_404(current_user, int(patient_id))

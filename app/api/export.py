@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from app import audit
 from app.access import get_patient_or_404
-from app.api.core import ApiError, api_route
+from app.api.core import api_route, own_patient
 from app.caseload.queries import caseload
 from app.clinical import numbers
 from app.db import utcnow
@@ -81,10 +81,7 @@ def api_patient_fhir(patient_id: int) -> Response:
     roles=(Role.PATIENT,),
 )
 def api_my_export() -> Response:
-    patient = db.session.scalar(db.select(Patient).where(Patient.user_id == current_user.id))
-    if patient is None:
-        raise ApiError(404, "Not found", "There is no patient profile for this account.")
-    return _bundle_response(patient, "my-homestretch-record.fhir.json")
+    return _bundle_response(own_patient(), "my-homestretch-record.fhir.json")
 
 
 SESSION_COLUMNS = (

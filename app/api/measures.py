@@ -8,7 +8,6 @@ now at ``/patients/<id>/measure-requests``.
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -19,10 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app import audit
 from app.access import get_patient_or_404
-from app.api.core import ApiError, api_route, json_response, parse_body
+from app.api.core import (
+    api_route,
+    json_response,
+    own_patient,
+    parse_body,
+    visible_patient,
+)
 from app.db import utcnow
 from app.enums import Role
-from app.inputs import DB_INT_MAX, Instant, Text
+from app.inputs import Instant, Text
 from app.measures.catalog import available_instruments, rounded
 from app.measures.schedule import REQUESTED, Due
 from app.measures.services import (
@@ -185,20 +190,6 @@ def due_out(patient: Patient, due: Due) -> DueOut:
 # ---------------------------------------------------------------------------- helpers
 
 
-def _own_patient() -> Patient:
-    patient = current_user.patient
-    if patient is None:
-        raise ApiError(404, "Not found", "There is no patient profile for this account.")
-    return patient
-
-
-def _visible_patient(patient_id: str) -> Patient:
-    """Return a patient the clinician may see, else 404 (one URL rule serves two methods)."""
-    if not re.fullmatch(r"[0-9]{1,10}", patient_id) or not 1 <= int(patient_id) <= DB_INT_MAX:
-        raise ApiError(404, "Not found", "No such patient, or not yours.")
-    return get_patient_or_404(current_user, int(patient_id))
-
-
 def _submit(patient: Patient) -> Response:
     body, _raw = parse_body(MeasureIn)
     logged = submit_measure(
@@ -258,7 +249,7 @@ def api_instruments() -> Response:
     roles=(Role.PATIENT,),
 )
 def api_my_measures() -> Response:
-    patient = _own_patient()
+    patient = own_patient()
     return json_response(
         DueListOut(due=[due_out(patient, due) for due in due_for(patient, utcnow())])
     )
@@ -274,7 +265,7 @@ def api_my_measures() -> Response:
     roles=(Role.PATIENT,),
 )
 def api_post_measure() -> Response:
-    return _submit(_own_patient())
+    return _submit(own_patient())
 
 
 @api_route(
@@ -286,7 +277,7 @@ def api_post_measure() -> Response:
     roles=CLINICIANS,
 )
 def api_patient_measures(patient_id: str) -> Response:
-    patient = _visible_patient(patient_id)
+    patient = visible_patient(patient_id)
     views = patient_measures(patient)
     audit.record(
         "measures.read",
@@ -308,7 +299,7 @@ def api_patient_measures(patient_id: str) -> Response:
     roles=CLINICIANS,
 )
 def api_enter_measure(patient_id: str) -> Response:
-    return _submit(_visible_patient(patient_id))
+    return _submit(visible_patient(patient_id))
 
 
 @api_route(

@@ -8,7 +8,6 @@ read.
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
@@ -18,11 +17,17 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import audit
-from app.access import get_patient_or_404
-from app.api.core import ApiError, api_route, json_response, parse_body, parse_query
+from app.api.core import (
+    api_route,
+    json_response,
+    own_patient,
+    parse_body,
+    parse_query,
+    visible_patient,
+)
 from app.db import utcnow
 from app.enums import Role
-from app.inputs import DB_INT_MAX, QueryId, Text
+from app.inputs import QueryId, Text
 from app.messages.models import MAX_BODY, Message
 from app.messages.services import MessageReport, Thread, read_thread, send_message
 from app.patient.models import Patient
@@ -81,24 +86,6 @@ def thread_out(thread: Thread) -> MessagesOut:
     )
 
 
-def _own_patient() -> Patient:
-    patient = current_user.patient
-    if patient is None:
-        raise ApiError(404, "Not found", "There is no patient profile for this account.")
-    return patient
-
-
-def _visible_patient(patient_id: str) -> Patient:
-    """Return a patient the clinician may see, else 404 (the id is read here, not by the URL).
-
-    Both methods of this path share one URL rule, so an id the database cannot hold is 404
-    for each of them (two ``<int:…>`` rules would answer 405 for one of them).
-    """
-    if not re.fullmatch(r"[0-9]{1,10}", patient_id) or not 1 <= int(patient_id) <= DB_INT_MAX:
-        raise ApiError(404, "Not found", "No such patient, or not yours.")
-    return get_patient_or_404(current_user, int(patient_id))
-
-
 def _send(patient: Patient) -> Response:
     body, _raw = parse_body(MessageIn)
     logged = send_message(
@@ -125,7 +112,7 @@ SEND_RESPONSES = {
 )
 def get_my_messages() -> Response:
     query = parse_query(MessagesQuery)
-    patient = _own_patient()
+    patient = own_patient()
     return json_response(
         thread_out(read_thread(patient, current_user, now=utcnow(), before=query.before))
     )
@@ -141,7 +128,7 @@ def get_my_messages() -> Response:
     roles=(Role.PATIENT,),
 )
 def post_my_message() -> Response:
-    return _send(_own_patient())
+    return _send(own_patient())
 
 
 @api_route(
@@ -155,7 +142,7 @@ def post_my_message() -> Response:
 )
 def get_patient_messages(patient_id: str) -> Response:
     query = parse_query(MessagesQuery)
-    patient = _visible_patient(patient_id)
+    patient = visible_patient(patient_id)
     thread = read_thread(patient, current_user, now=utcnow(), before=query.before)
     audit.record(
         "messages.read",
@@ -177,4 +164,4 @@ def get_patient_messages(patient_id: str) -> Response:
     roles=CLINICIANS,
 )
 def post_patient_message(patient_id: str) -> Response:
-    return _send(_visible_patient(patient_id))
+    return _send(visible_patient(patient_id))

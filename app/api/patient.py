@@ -7,11 +7,10 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from flask import Response
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from app.api.core import ApiError, api_route, json_response, parse_body
+from app.api.core import api_route, json_response, own_patient, parse_body
 from app.api.schemas import DosageOut
 from app.clinical import red_flags
 from app.clinical.traffic_light import MESSAGES
@@ -20,7 +19,7 @@ from app.enums import CheckInKind, Role
 from app.figures.service import description_of, figure_url
 from app.inputs import Id, Instant, Text
 from app.patient.check_ins import CheckInReport, record_check_in
-from app.patient.models import CheckIn, Patient, Session
+from app.patient.models import CheckIn, Session
 from app.patient.queries import today_view
 from app.patient.sessions import (
     MAX_NOTES,
@@ -187,13 +186,6 @@ class CsrfOut(BaseModel):
 # ---------------------------------------------------------------------------- endpoints
 
 
-def _patient() -> Patient:
-    patient = current_user.patient
-    if patient is None:
-        raise ApiError(404, "Not found", "There is no patient profile for this account.")
-    return patient
-
-
 @api_route(
     "/me/today",
     "GET",
@@ -203,7 +195,7 @@ def _patient() -> Patient:
     roles=(Role.PATIENT,),
 )
 def me_today() -> Response:
-    patient = _patient()
+    patient = own_patient()
     view = today_view(patient, utcnow())
     program = view.program
     return json_response(
@@ -290,7 +282,7 @@ def session_out(session: Session) -> SessionOut:
 )
 def post_session() -> Response:
     body, _raw = parse_body(SessionIn)
-    patient = _patient()
+    patient = own_patient()
     now = utcnow()
     report = SessionReport(
         id=str(body.id),
@@ -346,7 +338,7 @@ def check_in_out(check_in: CheckIn, instruction: red_flags.Instruction, due: tup
 )
 def post_check_in() -> Response:
     body, _raw = parse_body(CheckInIn)
-    patient = _patient()
+    patient = own_patient()
     now = utcnow()
     result = record_check_in(
         patient,

@@ -6,14 +6,12 @@ from datetime import datetime, time
 from typing import Annotated, Literal
 
 from flask import Response
-from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
-from app.api.core import ApiError, api_route, json_response, parse_body
+from app.api.core import ApiError, api_route, json_response, own_patient, parse_body
 from app.db import utcnow
 from app.enums import Role
 from app.inputs import Text
-from app.patient.models import Patient
 from app.reminders.push import MAX_ENDPOINT_LENGTH
 from app.reminders.schedule import LATEST_SEND_TIME, QUIET_UNTIL
 from app.reminders.services import (
@@ -92,13 +90,6 @@ class PushEndpointIn(Strict):
     endpoint: Annotated[Text, Field(min_length=1, max_length=MAX_ENDPOINT_LENGTH)]
 
 
-def _patient() -> Patient:
-    patient = current_user.patient
-    if patient is None:
-        raise ApiError(404, "Not found", "There is no patient profile for this account.")
-    return patient
-
-
 def reminders_out(view: ReminderView) -> RemindersOut:
     return RemindersOut(
         enabled=view.enabled,
@@ -121,7 +112,7 @@ def reminders_out(view: ReminderView) -> RemindersOut:
     roles=(Role.PATIENT,),
 )
 def get_reminders() -> Response:
-    return json_response(reminders_out(reminder_view(_patient())))
+    return json_response(reminders_out(reminder_view(own_patient())))
 
 
 @api_route(
@@ -143,7 +134,7 @@ def put_reminders() -> Response:
         time=time.fromisoformat(body.time) if "time" in given else UNSET,
         channels=tuple(body.channels) if "channels" in given else UNSET,
     )
-    view = update_reminders(_patient(), change, now=utcnow())
+    view = update_reminders(own_patient(), change, now=utcnow())
     return json_response(reminders_out(view))
 
 
@@ -177,7 +168,7 @@ def push_key() -> Response:
 def post_push_subscription() -> Response:
     body, _raw = parse_body(PushSubscriptionIn)
     subscription, created = subscribe_push(
-        _patient(),
+        own_patient(),
         {"endpoint": body.endpoint, "keys": body.keys.model_dump()},
         now=utcnow(),
     )
@@ -196,5 +187,5 @@ def post_push_subscription() -> Response:
 )
 def delete_push_subscription() -> Response:
     body, _raw = parse_body(PushEndpointIn)
-    unsubscribe_push(_patient(), body.endpoint)
+    unsubscribe_push(own_patient(), body.endpoint)
     return Response(status=204)
