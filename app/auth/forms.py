@@ -35,6 +35,15 @@ class TwoFactorForm(FlaskForm):
     )
 
 
+class TwoFactorSetupForm(TwoFactorForm):
+    """Turning the second factor on asks for the password again: a session left open on a
+    shared computer cannot tie the account to someone else's phone."""
+
+    password = PasswordField(
+        "Your password", validators=[DataRequired("Enter your password."), Length(max=200)]
+    )
+
+
 class TwoFactorResetForm(FlaskForm):
     password = PasswordField(
         "Your password", validators=[DataRequired("Enter your password."), Length(max=200)]

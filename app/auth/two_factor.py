@@ -145,8 +145,12 @@ def start_enrolment(user: User) -> str:
     return secret
 
 
-def confirm_enrolment(user: User, code: str, now: datetime) -> list[str]:
-    """Turn the waiting secret on with a first code; return ten new recovery codes (shown once)."""
+def confirm_enrolment(user: User, code: str, now: datetime, *, password: str) -> list[str]:
+    """Turn the waiting secret on with the password and a first code; return ten new recovery
+    codes (shown once)."""
+    if not verify_password(user.password_hash, password or "")[0]:
+        audit.record("2fa.enrol_failed", actor=user, outcome="failed", side=True, now=now)
+        raise ValidationFailed({"password": "Your password is not right."})
     secret = pending_secret(user)
     step = matching_step(secret, code, now) if secret else None
     if secret is None or step is None:

@@ -29,6 +29,7 @@ from app.auth.forms import (
     ResetRequestForm,
     TwoFactorForm,
     TwoFactorResetForm,
+    TwoFactorSetupForm,
 )
 from app.auth.models import User
 from app.auth.passwords import min_password_length
@@ -182,11 +183,13 @@ def two_factor_setup():
             "auth/two_factor_setup.html", enabled=True, left=two_factor.recovery_codes_left(user)
         )
     now = utcnow()
-    form = TwoFactorForm()
+    form = TwoFactorSetupForm()
     codes: list[str] = []
     if form.validate_on_submit() and save(
         form,
-        lambda: codes.extend(two_factor.confirm_enrolment(user, form.code.data, now)),
+        lambda: codes.extend(
+            two_factor.confirm_enrolment(user, form.code.data, now, password=form.password.data)
+        ),
         fallback="code",
     ):
         # Shown once, on this answer only (never stored in the clear, never in a cookie).

@@ -39,7 +39,9 @@ def enrol(client, user: User) -> tuple[str, list[str]]:
     uri = URI.search(html).group(0).replace("&amp;", "&")
     secret = pyotp.parse_uri(uri).secret
     assert "<svg" in html  # the QR code, inline
-    done = client.post("/auth/2fa/setup", data={"code": pyotp.TOTP(secret).at(step(0))})
+    done = client.post(
+        "/auth/2fa/setup", data={"code": pyotp.TOTP(secret).at(step(0)), "password": PASSWORD}
+    )
     assert done.status_code == 200
     codes = CODE.findall(done.get_data(as_text=True))
     return secret, codes
@@ -72,12 +74,17 @@ def test_enrolment_refuses_a_wrong_code_then_accepts_the_right_one(client, login
         again = client.get("/auth/2fa/setup").get_data(as_text=True)
         assert pyotp.parse_uri(URI.search(again).group(0).replace("&amp;", "&")).secret == secret
 
-        wrong = client.post("/auth/2fa/setup", data={"code": "000000"})
+        wrong = client.post("/auth/2fa/setup", data={"code": "000000", "password": PASSWORD})
         assert wrong.status_code == 422
+        # The right code without the password turns nothing on (a session left open).
+        code = pyotp.TOTP(secret).now()
+        no_password = client.post("/auth/2fa/setup", data={"code": code, "password": "guess"})
+        assert no_password.status_code == 422
+        assert "Your password is not right." in no_password.get_data(as_text=True)
         db.session.refresh(user)
         assert user.totp_secret is None
 
-        right = client.post("/auth/2fa/setup", data={"code": pyotp.TOTP(secret).now()})
+        right = client.post("/auth/2fa/setup", data={"code": code, "password": PASSWORD})
     assert right.status_code == 200
     codes = CODE.findall(right.get_data(as_text=True))
     assert len(codes) == 10 and len(set(codes)) == 10
