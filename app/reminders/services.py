@@ -428,24 +428,32 @@ def reminder_notice(kind: ReminderKind, ttl: int) -> Notice:
 # ---------------------------------------------------------------------------- sending
 
 
+def _reminded(query: sa.Select) -> sa.Select:
+    """Limit a select on Patient to those who may get reminders: an active program, an account
+    in use, not archived (with their reminder settings joined, if any)."""
+    return (
+        query.join(User, User.id == Patient.user_id)
+        .join(
+            Program,
+            sa.and_(Program.patient_id == Patient.id, Program.status == ProgramStatus.ACTIVE),
+        )
+        .outerjoin(ReminderSettings, ReminderSettings.patient_id == Patient.id)
+        .where(
+            Patient.archived_at.is_(None),
+            User.is_active.is_(True),
+            User.password_hash.is_not(None),
+        )
+        .order_by(Patient.id)
+    )
+
+
 def reminder_patient_ids() -> list[int]:
-    """Patients who may get reminders: an active program, an account in use, not archived."""
+    """Patients who may get reminders and have not turned them off."""
     return list(
         db.session.scalars(
-            sa.select(Patient.id)
-            .join(User, User.id == Patient.user_id)
-            .join(
-                Program,
-                sa.and_(Program.patient_id == Patient.id, Program.status == ProgramStatus.ACTIVE),
+            _reminded(sa.select(Patient.id)).where(
+                sa.or_(ReminderSettings.enabled.is_(None), ReminderSettings.enabled.is_(True))
             )
-            .outerjoin(ReminderSettings, ReminderSettings.patient_id == Patient.id)
-            .where(
-                Patient.archived_at.is_(None),
-                User.is_active.is_(True),
-                User.password_hash.is_not(None),
-                sa.or_(ReminderSettings.enabled.is_(None), ReminderSettings.enabled.is_(True)),
-            )
-            .order_by(Patient.id)
         )
     )
 
@@ -483,33 +491,23 @@ class SendReport:
 def _load(ids: Sequence[int], now: datetime) -> tuple[list[ReminderInput], dict[int, Recipient]]:
     """Load the facts the pure rules read for a batch of patients, in six queries."""
     rows = db.session.execute(
-        sa.select(
-            Patient.id,
-            Patient.timezone,
-            User.email,
-            Clinic.name.label("clinic"),
-            Program.id.label("program_id"),
-            Program.start_date,
-            ReminderSettings.enabled,
-            ReminderSettings.days,
-            ReminderSettings.local_time,
-            ReminderSettings.channels,
-            ReminderSettings.email_unsubscribed_at,
+        _reminded(
+            sa.select(
+                Patient.id,
+                Patient.timezone,
+                User.email,
+                Clinic.name.label("clinic"),
+                Program.id.label("program_id"),
+                Program.start_date,
+                ReminderSettings.enabled,
+                ReminderSettings.days,
+                ReminderSettings.local_time,
+                ReminderSettings.channels,
+                ReminderSettings.email_unsubscribed_at,
+            )
         )
-        .join(User, User.id == Patient.user_id)
         .join(Clinic, Clinic.id == Patient.clinic_id)
-        .join(
-            Program,
-            sa.and_(Program.patient_id == Patient.id, Program.status == ProgramStatus.ACTIVE),
-        )
-        .outerjoin(ReminderSettings, ReminderSettings.patient_id == Patient.id)
-        .where(
-            Patient.id.in_(ids),
-            Patient.archived_at.is_(None),
-            User.is_active.is_(True),
-            User.password_hash.is_not(None),
-        )
-        .order_by(Patient.id)
+        .where(Patient.id.in_(ids))
     ).all()
     if not rows:
         return [], {}
