@@ -401,12 +401,14 @@ def _replay(
             at = at_local(on, 8, 15, tz)
             if at <= now:
                 _advance(patient, program, stage, reason, therapist, at)
+        if not persona.accepts:
+            continue  # no account yet: nothing can be logged, whatever the time of day
         if day > 0:
             result.check_ins += _morning(persona, patient, history, day, on, red_flags, now)
         db.session.refresh(program, ["status"])
         if program.status is ProgramStatus.ACTIVE:
             result.sessions += _session(persona, patient, program, history, day, on, now)
-        if persona.accepts and day in MEASURE_DAYS:
+        if day in MEASURE_DAYS:
             result.measures += _measures(persona, patient, day, on, now)
         review_at = at_local(on + timedelta(days=1), 12, 30, tz)
         if review_at <= now:
