@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres lint format audit bench lighthouse screenshots figures clean
+.PHONY: run test test-postgres lint format audit bench lighthouse screenshots figures translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ format: $(VENV)/.test-deps
 # Supply chain: bandit on app/ and pip-audit on the pinned dependencies (tools/audit.py).
 audit: $(VENV)/.test-deps
 	$(BIN)/python tools/audit.py
+
+# The message catalogues (issue 16): extract the marked words, update es/messages.po (translate
+# its new entries), then compile the committed .mo and the scripts' words (tools/translations.py).
+translations: $(VENV)/.run-deps
+	$(BIN)/python tools/translations.py extract
+	$(BIN)/python tools/translations.py compile
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis

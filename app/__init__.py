@@ -85,16 +85,21 @@ def register_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
 
+    from app import i18n
     from app.auth import sessions
 
     sessions.init_login_manager(login_manager)
+    i18n.init_app(app)
+    # Trans blocks are whitespace-trimmed, as babel.cfg extracts them (one msgid per sentence).
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
 
 
 def register_security(app: Flask) -> None:
-    from app import inputs, security, transactions
+    from app import compression, inputs, security, transactions
 
     inputs.init_app(app)  # before the blueprints: their routes use its bounded converter
     security.init_app(app)
+    compression.init_app(app)
     transactions.init_app(app)
 
 

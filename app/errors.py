@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
 
 class ServiceError(Exception):
     """Base class for errors a caller can show to the person who caused them."""
@@ -12,7 +14,7 @@ class ValidationFailed(ServiceError):
 
     def __init__(self, errors: dict[str, str], detail: str | None = None) -> None:
         self.errors = errors
-        self.detail = detail or "Some fields need your attention."
+        self.detail = detail or gettext("Some fields need your attention.")
         super().__init__(self.detail)
 
 

@@ -6,22 +6,30 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
+from babel.dates import format_date, format_datetime, get_day_names
 from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.admin.settings import tel
 from app.alerts.labels import alert_title, status_word
 from app.clinical import numbers
 from app.clinical.red_flags import in_words
+from app.i18n import current_language
 from app.mail import mail_configured
+from app.measures.schedule import reason_words
 from app.timeutil import zone
 
+# The words below are marked for translation; the filters return them as text in the language
+# of the current request (English outside one, and on the clinicians' pages).
 SIDE_WORDS = {
-    "left": "left side",
-    "right": "right side",
-    "both": "each side",
-    "alternating": "alternating sides",
+    "left": _l("left side"),
+    "right": _l("right side"),
+    "both": _l("each side"),
+    "alternating": _l("alternating sides"),
 }
-PAIN_WORDS = ((0, "none"), (3, "mild"), (6, "moderate"), (10, "severe"))
+PAIN_WORDS = ((0, _l("none")), (3, _l("mild")), (6, _l("moderate")), (10, _l("severe")))
 
 
 def pain_word(value: int | None) -> str:
@@ -30,8 +38,8 @@ def pain_word(value: int | None) -> str:
         return ""
     for ceiling, word in PAIN_WORDS:
         if value <= ceiling:
-            return word
-    return "severe"
+            return str(word)
+    return _("severe")
 
 
 def seconds_label(seconds: int | None) -> str:
@@ -39,19 +47,27 @@ def seconds_label(seconds: int | None) -> str:
         return ""
     minutes, rest = divmod(seconds, 60)
     if minutes and rest:
-        return f"{minutes} min {rest} s"
+        return _("%(minutes)s min %(seconds)s s", minutes=minutes, seconds=rest)
     if minutes:
-        return f"{minutes} min"
-    return f"{rest} s"
+        return _("%(minutes)s min", minutes=minutes)
+    return _("%(seconds)s s", seconds=rest)
 
 
 def dose_label(item: Any) -> str:
     """Say a dosage in plain words: "3 sets of 5, 3, 1 · 10 s hold · each side"."""
     parts: list[str] = []
     if item.reps_per_set:
-        parts.append(f"{len(item.reps_per_set)} sets of {', '.join(map(str, item.reps_per_set))}")
+        # English says "sets" and "reps" even for one; the plural forms let Spanish say "serie".
+        reps = ", ".join(map(str, item.reps_per_set))
+        count = len(item.reps_per_set)
+        parts.append(
+            ngettext("%(num)s sets of %(reps)s", "%(num)s sets of %(reps)s", count, reps=reps)
+        )
     elif item.reps:
-        parts.append(f"{item.sets} × {item.reps}" if item.sets > 1 else f"{item.reps} reps")
+        if item.sets > 1:
+            parts.append(f"{item.sets} × {item.reps}")
+        else:
+            parts.append(ngettext("%(num)s reps", "%(num)s reps", item.reps))
     elif item.distance_m:
         parts.append(
             f"{item.sets} × {item.distance_m} m" if item.sets > 1 else f"{item.distance_m} m"
@@ -60,12 +76,12 @@ def dose_label(item: Any) -> str:
         label = seconds_label(item.duration_seconds)
         parts.append(f"{item.sets} × {label}" if item.sets > 1 else label)
     elif item.hold_seconds:
-        parts.append(f"{item.sets} × hold" if item.sets > 1 else "hold")
+        parts.append(_("%(sets)s × hold", sets=item.sets) if item.sets > 1 else _("hold"))
     if item.hold_seconds:
-        parts.append(f"{seconds_label(item.hold_seconds)} hold")
+        parts.append(_("%(time)s hold", time=seconds_label(item.hold_seconds)))
     side = getattr(item.side, "value", item.side)
     if (side and side != "both") or (side == "both" and _is_sided(item)):
-        parts.append(SIDE_WORDS.get(side, side))
+        parts.append(str(SIDE_WORDS.get(side, side)))
     if item.load:
         parts.append(item.load)
     return " · ".join(parts)
@@ -76,23 +92,45 @@ def _is_sided(item: Any) -> bool:
     return "each side" in (getattr(exercise, "dose_text", "") or "")
 
 
+# Dates on a patient's page in their language (issue 16): Babel's patterns for each strftime
+# one used here. English keeps strftime's exact output, which clinicians' pages and tests read.
+BABEL_PATTERNS = {
+    "%d %b %Y, %H:%M": "d MMM y, HH:mm",
+    "%a %d %b, %H:%M": "EEE d MMM, HH:mm",
+    "%a %d %b": "EEE d MMM",
+}
+
+
+def _spoken(value: date | datetime, fmt: str) -> str | None:
+    """The date in the current language when it is not English, else None."""
+    language = current_language()
+    if language == "en" or fmt not in BABEL_PATTERNS:
+        return None
+    if isinstance(value, datetime):
+        return format_datetime(value, BABEL_PATTERNS[fmt], locale=language)
+    return format_date(value, BABEL_PATTERNS[fmt], locale=language)
+
+
 def local_datetime(value: datetime | None, timezone: str, fmt: str = "%d %b %Y, %H:%M") -> str:
     if value is None:
         return "—"
-    return value.astimezone(zone(timezone)).strftime(fmt).lstrip("0")
+    local = value.astimezone(zone(timezone))
+    return _spoken(local, fmt) or local.strftime(fmt).lstrip("0")
 
 
 def day_label(value: date | None) -> str:
     if value is None:
         return "—"
-    return value.strftime("%a %d %b").replace(" 0", " ")
+    return _spoken(value, "%a %d %b") or value.strftime("%a %d %b").replace(" 0", " ")
 
 
 def long_date(value: date | str | None) -> str:
-    """A date with its year, as letters write it: "23 April 1961"."""
+    """A date with its year, as letters write it: "23 April 1961" ("23 de abril de 1961")."""
     if value in (None, ""):
         return "—"
     day = date.fromisoformat(value[:10]) if isinstance(value, str) else value
+    if (language := current_language()) != "en":
+        return format_date(day, "long", locale=language)
     return f"{day.day} {day:%B %Y}"
 
 
@@ -102,7 +140,9 @@ def _exact(value: Any) -> Any:
 
 
 def number(value: Any, places: int = 1) -> str:
-    """Format a value with at most ``places`` decimals, exactly (CLINICAL §2): 21/4 → "5.3"."""
+    """Format a value with at most ``places`` decimals, exactly (CLINICAL §2): 21/4 → "5.3".
+
+    Spanish keeps the decimal point, as Spanish in the US (es-US) and Mexico write it."""
     return numbers.trimmed(None if value in (None, "") else _exact(value), places)
 
 
@@ -120,6 +160,8 @@ WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def weekday(value: int) -> str:
+    if (language := current_language()) != "en":
+        return get_day_names("abbreviated", locale=language)[value]
     return WEEKDAY_NAMES[value]
 
 
@@ -145,6 +187,7 @@ def init_app(app: Flask) -> None:
         alert_title=alert_title,
         status_word=status_word,
         red_flag_words=in_words,
+        due_reason=reason_words,
     )
 
     def has_endpoint(name: str) -> bool:

@@ -78,6 +78,17 @@ def main(only: set[str]) -> None:
                 shoot(
                     browser, url, desktop, "alex@example.com", paths["referral"], "referral-desktop"
                 )
+                # The same patient's /today in Spanish (issue 16): her account's language.
+                with app.app_context():
+                    set_language_of("maria@example.com", "es")
+                shoot(
+                    browser,
+                    url,
+                    p.devices["iPhone 13"],
+                    "maria@example.com",
+                    "/today",
+                    "today-phone-es",
+                )
                 browser.close()
         finally:
             server.stop()
@@ -127,6 +138,17 @@ def demo_paths() -> dict[str, str]:
         "builder": f"/programs/{program_of('maria@example.com')}",
         "referral": f"/alerts/referrals/{referral.id}",
     }
+
+
+def set_language_of(email: str, language: str) -> None:
+    import sqlalchemy as sa
+
+    from app.auth.models import User
+
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    with sqlite_immediate():
+        user.patient.language = language
+        db.session.commit()
 
 
 def first_exercise(page: Page) -> None:

@@ -44,5 +44,6 @@ ENDPOINT_MODULES: tuple[str, ...] = (
     "messages",
     "export",
     "measures",
+    "profile",
 )
 _register_endpoints()

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import pydantic
 from flask import Blueprint, Response, current_app, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.access import get_patient_or_404
@@ -88,7 +89,7 @@ def parse_body(model: type[M]) -> tuple[M, dict[str, Any]]:
         raise ApiError(400, "Bad request", "The JSON is nested too deeply.") from None
     except pydantic.ValidationError as exc:
         raise ApiError(
-            422, "Invalid fields", "Some fields need your attention.", validation_errors(exc)
+            422, "Invalid fields", _("Some fields need your attention."), validation_errors(exc)
         ) from None
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from flask import Response
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
@@ -17,6 +18,7 @@ from app.clinical.traffic_light import MESSAGES
 from app.db import utcnow
 from app.enums import CheckInKind, Role
 from app.figures.service import description_of, figure_url
+from app.i18n import localized
 from app.inputs import Id, Instant, Text
 from app.patient.check_ins import CheckInReport, record_check_in
 from app.patient.models import CheckIn, Session
@@ -218,9 +220,10 @@ def me_today() -> Response:
                     id=step.item.id,
                     exercise=ExerciseOut(
                         slug=step.exercise.slug,
-                        name=step.exercise.name,
-                        steps=list(step.exercise.steps or []),
-                        cues=list(step.exercise.cues or []),
+                        # In the patient's language where the content has it (issue 16).
+                        name=localized(step.exercise, "name"),
+                        steps=list(localized(step.exercise, "steps") or []),
+                        cues=list(localized(step.exercise, "cues") or []),
                         figure_url=(url := figure_url(step.exercise)),
                         figure_alt=description_of(step.exercise) if url else None,
                     ),
@@ -250,7 +253,7 @@ def session_out(session: Session) -> SessionOut:
         completed=session.completed,
         light=session.light.value,
         light_provisional=session.light_provisional,
-        light_message=MESSAGES[session.light],
+        light_message=_(MESSAGES[session.light]),
         exercises=[
             ExerciseResultOut(
                 program_item_id=result.program_item_id,

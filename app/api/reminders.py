@@ -6,6 +6,7 @@ from datetime import datetime, time
 from typing import Annotated, Literal
 
 from flask import Response
+from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from app.api.core import ApiError, api_route, json_response, own_patient, parse_body
@@ -149,7 +150,7 @@ def put_reminders() -> Response:
 def push_key() -> Response:
     vapid = vapid_settings()
     if vapid is None:
-        raise ApiError(404, "Not found", "Phone notifications are not set up on this server.")
+        raise ApiError(404, "Not found", _("Phone notifications are not set up on this server."))
     return json_response(PushKeyOut(public_key=vapid.public_key))
 
 

@@ -98,6 +98,9 @@ class PatientIn(Strict):
     goals: Annotated[Text, Field(max_length=2000)] = ""
     intake_red_flags: IntakeRedFlags = IntakeRedFlags()
     therapist_email: Text | None = Field(None, description="Admins only: the therapist")
+    language: Literal["en", "es"] | None = Field(
+        None, description="The patient's language; null follows their browser (DESIGN §4)"
+    )
 
 
 class PatientCreated(BaseModel):
@@ -313,6 +316,7 @@ def api_create_patient() -> Response:
             goals=body.goals,
             intake_red_flags=body.intake_red_flags.model_dump(exclude_none=True),
             therapist_email=body.therapist_email,
+            language=body.language,
         ),
         by=current_user,
         now=utcnow(),

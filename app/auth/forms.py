@@ -1,26 +1,29 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=254)])
-    password = PasswordField(
-        "Password", validators=[DataRequired("Enter your password."), Length(max=200)]
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(_l("Enter your email.")), Length(max=254)]
     )
-    remember = BooleanField("Keep me logged in on this phone")
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)]
+    )
+    remember = BooleanField(_l("Keep me logged in on this phone"))
     next = HiddenField()
 
 
 class AcceptInvitationForm(FlaskForm):
     email = EmailField(
-        "Your email",
-        validators=[Optional(), Email("Enter a valid email address."), Length(max=254)],
+        _l("Your email"),
+        validators=[Optional(), Email(_l("Enter a valid email address.")), Length(max=254)],
     )
     password = PasswordField(
-        "Choose a password",
+        _l("Choose a password"),
         # The length and common-password rules depend on the role: the service checks them.
-        validators=[DataRequired("Choose a password."), Length(max=200)],
+        validators=[DataRequired(_l("Choose a password.")), Length(max=200)],
     )
 
 
@@ -55,24 +58,26 @@ class TwoFactorResetForm(FlaskForm):
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=254)])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(_l("Enter your email.")), Length(max=254)]
+    )
 
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
-        "New password", validators=[DataRequired("Choose a password."), Length(max=200)]
+        _l("New password"), validators=[DataRequired(_l("Choose a password.")), Length(max=200)]
     )
     confirm = PasswordField(
-        "New password again",
+        _l("New password again"),
         validators=[
-            DataRequired("Type the new password again."),
-            EqualTo("password", "The two passwords are not the same."),
+            DataRequired(_l("Type the new password again.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
         ],
     )
 
 
 class ChangePasswordForm(NewPasswordForm):
     current_password = PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password."), Length(max=200)],
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password.")), Length(max=200)],
     )

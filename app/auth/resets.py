@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from app import audit
 from app.auth.models import PasswordReset, User
@@ -23,6 +24,7 @@ from app.auth.services import check_password_strength, normalise_email, revoke_i
 from app.auth.sessions import revoke_all, token_digest
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.i18n import force_locale, language_of
 from app.inputs import has_control
 from app.links import external_url
 from app.mail import mail_configured, send_mail
@@ -61,13 +63,20 @@ def request_reset(email: str, now: datetime) -> None:
     audit.record(
         "password.reset_request", actor=user, object_type="user", object_id=user.id, now=now
     )
-    body = (
-        "Someone asked to reset your Homestretch password. If it was you, choose a new one "
-        f"here:\n\n{external_url('auth.reset_password', token=token)}\n\n"
-        "The link works once and expires in 1 hour. If it was not you, ignore this message: "
-        "your password stays as it is."
-    )
-    send_in_background(user.email, "Reset your Homestretch password", body)
+    link = external_url("auth.reset_password", token=token)
+    # A patient reads it in their language; a clinician's is English (app/i18n.py).
+    with force_locale(language_of(user.patient)):
+        body = "\n\n".join(
+            (
+                _("Someone asked to reset your Homestretch password. If it was you, choose a new "
+                  "one here:"),
+                link,
+                _("The link works once and expires in 1 hour. If it was not you, ignore this "
+                  "message: your password stays as it is."),
+            )
+        )  # fmt: skip
+        subject = _("Reset your Homestretch password")
+    send_in_background(user.email, subject, body)
 
 
 def send_in_background(to: str, subject: str, body: str) -> None:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -24,12 +25,20 @@ from app.auth.sessions import revoke_all, token_digest
 from app.enums import Role
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.i18n import force_locale, language_of
 from app.inputs import has_control
 from app.links import invitation_url
 from app.mail import send_after_commit
 from app.transactions import defer_write
 
 USED_LINK = "This invitation link has expired or was already used."
+
+
+def _used_link() -> str:
+    """USED_LINK in the current language (the invitee's page)."""
+    return _("This invitation link has expired or was already used.")
+
+
 # A clinician sees a link they just made on the next page they open, within this time.
 REVEAL_WITHIN = timedelta(minutes=15)
 
@@ -44,7 +53,7 @@ def check_email(email: str, field: str = "email") -> str:
     try:
         return validate_email(email, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise ValidationFailed({field: "Enter a valid email address."}) from None
+        raise ValidationFailed({field: _("Enter a valid email address.")}) from None
 
 
 def get_or_create_clinic(name: str, now: datetime) -> Clinic:
@@ -358,7 +367,7 @@ def accept_invitation(invitation: Invitation, data: Acceptance, now: datetime) -
     # An account that already has a password (set by a reset) is not taken over by its old
     # invitation link: the link is used up, and that person logs in (with any second factor).
     if not invitation.is_usable(now) or user.password_hash is not None:
-        raise ValidationFailed({"token": USED_LINK})
+        raise ValidationFailed({"token": _used_link()})
     errors: dict[str, str] = {}
     if user.email is None:
         email = normalise_email(data.email) or normalise_email(invitation.email)
@@ -369,9 +378,9 @@ def accept_invitation(invitation: Invitation, data: Acceptance, now: datetime) -
                 errors.update(exc.errors)
                 email = None
         if email is None:
-            errors.setdefault("email", "Enter your email address.")
+            errors.setdefault("email", _("Enter your email address."))
         elif db.session.scalar(sa.select(User.id).where(User.email == email)):
-            errors["email"] = (
+            errors["email"] = _(
                 "An account with this email already exists: log in with it, or use another address."
             )
         else:
@@ -394,7 +403,7 @@ def accept_invitation(invitation: Invitation, data: Acceptance, now: datetime) -
         .execution_options(synchronize_session=False)
     )
     if used.rowcount != 1:
-        raise ValidationFailed({"token": USED_LINK})
+        raise ValidationFailed({"token": _used_link()})
     user.password_hash = hash_password(data.password)
     revoke_all(user, now)
     user.last_login_at = now  # accepting signs the person in
@@ -484,12 +493,19 @@ def reissue_invitation(user: User, *, by: User, now: datetime) -> tuple[str, boo
     )
     token = issue_invitation(user, created_by=by, now=now, email=previous)
     _audit_invitation("invitation.issue", user, by, now)
-    emailed = bool(previous) and send_after_commit(
-        previous,
-        "A new link for Homestretch",
-        "Here is a new link to set your password in Homestretch; the earlier one no longer "
-        f"works.\n\n{invitation_url(token)}\n\n{link_lifetime()}",
-    )
+    if not previous:
+        return token, False
+    # A patient's link comes in their language; a clinician's (no patient) in English.
+    with force_locale(language_of(user.patient)):
+        subject = _("A new link for Homestretch")
+        body = (
+            _(
+                "Here is a new link to set your password in Homestretch; the earlier one no "
+                "longer works."
+            )
+            + f"\n\n{invitation_url(token)}\n\n{link_lifetime()}"
+        )
+    emailed = send_after_commit(previous, subject, body)
     return token, emailed
 
 
@@ -513,4 +529,7 @@ def _audit_invitation(action: str, user: User, by: User | None, now: datetime) -
 
 def link_lifetime() -> str:
     """The sentence every invitation email ends with."""
-    return f"The link works once and expires in {current_app.config['INVITATION_HOURS']} hours."
+    return _(
+        "The link works once and expires in %(hours)s hours.",
+        hours=current_app.config["INVITATION_HOURS"],
+    )

@@ -15,6 +15,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app import audit
@@ -53,6 +55,7 @@ from app.transactions import after_commit, defer_write
 
 bp = Blueprint("auth", __name__)
 
+# Plain English (tests look for it in the page); the form shows `_()` of the same words.
 LOGIN_FAILED = "Email or password is incorrect."
 
 
@@ -88,7 +91,7 @@ def login():
         user = authenticate(form.email.data, form.password.data, now, request.remote_addr)
         if user is None:
             # 200, so the commit path keeps the failure count for the back-off.
-            form.password.errors.append(LOGIN_FAILED)
+            form.password.errors.append(_("Email or password is incorrect."))
             return render_template("auth/login.html", form=form), 200
         remember = bool(form.remember.data) and user.role is Role.PATIENT
         if two_factor.requires_second_factor(user):
@@ -237,7 +240,7 @@ def two_factor_reset():
 # The reset request answers after at least this long whatever happened, so the time taken does
 # not tell whether an address has an account (the email itself goes out on its own thread).
 RESET_ANSWER_SECONDS = 0.35
-RESET_SENT = (
+RESET_SENT = _l(
     "If an account uses that address, we have sent it a link to choose a new password. "
     "The link works once, for 1 hour."
 )
@@ -274,7 +277,7 @@ def reset_password(token: str):
         if current_user.is_authenticated:
             logout_user()
         session.clear()
-        flash("Your password is changed. Log in with the new one.", "success")
+        flash(_("Your password is changed. Log in with the new one."), "success")
         return redirect(url_for("auth.login"))
     page = render_template(
         "auth/reset_password.html",
@@ -303,7 +306,7 @@ def change_password():
             # Every login ended, this one too; this device gets a fresh one.
             sessions.start(user, remember=False, now=now)
             login_user(user)
-            flash("Your password is changed. You are logged out everywhere else.", "success")
+            flash(_("Your password is changed. You are logged out everywhere else."), "success")
             return redirect(home_for(user))
     page = render_template(
         "auth/change_password.html",
@@ -326,7 +329,7 @@ def logout():
     sessions.revoke(session.get(PENDING_LOGIN), utcnow())
     logout_user()
     session.clear()  # nothing of this login stays in the cookie (DESIGN §6)
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -357,7 +360,7 @@ def invite(token: str):
             sessions.start(user, remember=False, now=now)
             login_user(user)
             audit.record("auth.login", actor=user, object_type="user", object_id=user.id, now=now)
-            flash("Welcome to Homestretch. Your password is set.", "success")
+            flash(_("Welcome to Homestretch. Your password is set."), "success")
             return redirect(home_for(user))
     elif request.method == "GET" and needs_email:
         form.email.data = invitation.email

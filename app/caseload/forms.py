@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from app.forms import choices
+from app.i18n import LANGUAGE_NAMES
 from app.timeutil import known_timezones
 
 YES_NO = choices([("", "Not asked"), ("no", "No"), ("yes", "Yes")])
@@ -44,6 +45,11 @@ def timezone_choices() -> list[SelectChoice]:
     rest = sorted(name for name in known_timezones() if "/" in name and name not in common)
     return choices((name, name.replace("_", " ")) for name in [*common, *rest])
 
+
+# "" follows the language of the patient's phone (DESIGN §4 "Language").
+LANGUAGE_CHOICES = choices(
+    [("", "The phone's language"), *((code, name) for code, name in LANGUAGE_NAMES.items())]
+)
 
 ASSIGN_LATER = 0
 STAGE_CHOICES = choices(
@@ -86,6 +92,13 @@ class InvitePatientForm(FlaskForm):
         validators=[Optional(), NumberRange(0, 10, "Pain is a whole number from 0 to 10.")],
     )
     goals = TextAreaField("Goals", validators=[Optional(), Length(max=2000)])
+    language = SelectField(
+        "Language",
+        choices=LANGUAGE_CHOICES,
+        default="",
+        description="The language of the patient's pages, messages and exercise instructions; "
+        "the patient can change it in their account.",
+    )
     stage = SelectField(
         "Program",
         choices=STAGE_CHOICES,

@@ -87,6 +87,7 @@ def invite():
                     intake_pain=form.intake_pain.data,
                     goals=form.goals.data or "",
                     intake_red_flags=form.intake_red_flags(),
+                    language=form.language.data or None,
                 ),
                 by=current_user,
                 now=utcnow(),

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from flask_babel import gettext as _
+
+from app.i18n import N_
+
 
 class RedFlagLevel(StrEnum):
     EMERGENCY = "emergency"
@@ -21,68 +25,94 @@ class RedFlagLevel(StrEnum):
 @dataclass(frozen=True)
 class Question:
     id: str
-    text: str  # what the patient is asked (CLINICAL §6, plain words)
+    text: str  # what the patient is asked (CLINICAL §6, plain words), in English: the msgid
     target: str  # what a yes may mean, for the clinician (CLINICAL §6 "target")
     level: str  # emergency | urgent | prompt | modifier
 
+    @property
+    def asked(self) -> str:
+        """The question in the language of the current request (the patient's pages)."""
+        return _(self.text)
 
-# CLINICAL §6, in the order the screen asks them.
+
+# CLINICAL §6, in the order the screen asks them. Each text is marked for the catalogue and kept
+# English (`N_`): the FHIR export and the terminology carry the English wording; the patient's
+# pages ask `Question.asked`.
 QUESTIONS: tuple[Question, ...] = (
     Question(
         "RF1",
-        "Numbness, tingling or a “different” feeling between your legs, around your genitals, "
-        "back passage or buttocks, or when wiping?",
+        N_(
+            "Numbness, tingling or a “different” feeling between your legs, around your "
+            "genitals, back passage or buttocks, or when wiping?"
+        ),
         "cauda equina",
         "emergency",
     ),
     Question(
         "RF2",
-        "New trouble starting or controlling urine, a weak flow, or not knowing whether your "
-        "bladder is full or empty?",
+        N_(
+            "New trouble starting or controlling urine, a weak flow, or not knowing whether "
+            "your bladder is full or empty?"
+        ),
         "cauda equina",
         "emergency",
     ),
-    Question("RF3", "New leaking of urine or stool?", "cauda equina", "emergency"),
+    Question("RF3", N_("New leaking of urine or stool?"), "cauda equina", "emergency"),
     Question(
         "RF4",
-        "New loss of feeling in your genitals during sex, or new erection or ejaculation problems?",
+        N_(
+            "New loss of feeling in your genitals during sex, or new erection or ejaculation "
+            "problems?"
+        ),
         "cauda equina",
         "emergency",
     ),
     Question(
-        "RF5", "Pain, numbness or weakness now going down both legs?", "cauda equina", "emergency"
+        "RF5",
+        N_("Pain, numbness or weakness now going down both legs?"),
+        "cauda equina",
+        "emergency",
     ),
     Question(
         "RF6",
-        "Leg or foot weakness that is new or getting worse (tripping, foot slapping, leg giving "
-        "way)?",
+        N_(
+            "Leg or foot weakness that is new or getting worse (tripping, foot slapping, leg "
+            "giving way)?"
+        ),
         "progressive nerve loss",
         "urgent",
     ),
     Question(
         "RF7",
-        "Fever, chills or feeling generally unwell together with the back pain?",
+        N_("Fever, chills or feeling generally unwell together with the back pain?"),
         "infection",
         "urgent",
     ),
     Question(
         "RF8",
-        "A fall, accident or heavy strain since your last session, followed by worse pain?",
+        N_("A fall, accident or heavy strain since your last session, followed by worse pain?"),
         "fracture",
         "urgent",
     ),
-    Question("RF9", "Have you ever had cancer?", "malignancy", "prompt"),
-    Question("RF10", "Have you lost weight recently without trying?", "malignancy", "prompt"),
+    Question("RF9", N_("Have you ever had cancer?"), "malignancy", "prompt"),
+    Question(
+        "RF10",
+        N_("Have you lost weight recently without trying?"),
+        "malignancy",
+        "prompt",
+    ),
     Question(
         "RF11",
-        "Constant pain at night that no position eases?",
+        N_("Constant pain at night that no position eases?"),
         "malignancy, infection",
         "prompt",
     ),
     Question(
         "RF12",
-        "Do you take long-term steroid tablets, or have osteoporosis, immune-suppressing "
-        "treatment or injected drug use?",
+        N_(
+            "Do you take long-term steroid tablets, or have osteoporosis, immune-suppressing "
+            "treatment or injected drug use?"
+        ),
         "raises RF9–RF11 from prompt to urgent",
         "modifier",
     ),
@@ -113,22 +143,24 @@ INTAKE_IDS = ("RF9", "RF12")
 # DESIGN §4: the weekly screen asks RF1–RF8, RF10, RF11 (RF9 and RF12 are intake items).
 WEEKLY_IDS: tuple[str, ...] = (*EMERGENCY_IDS, *URGENT_IDS, "RF10", "RF11")
 
+# What the patient is told (CLINICAL §6), in English (the msgids); `instruction` says it in the
+# language of the current request.
 INSTRUCTIONS: dict[RedFlagLevel, str] = {
-    RedFlagLevel.EMERGENCY: (
+    RedFlagLevel.EMERGENCY: N_(
         "Go to an emergency department now, or call your local emergency number. "
         "Tell them you have back pain with the symptom you just reported. "
         "Do not wait to see if it gets better, and do not do your exercises. "
         "Your therapist has been told."
     ),
-    RedFlagLevel.URGENT: (
+    RedFlagLevel.URGENT: N_(
         "Contact your therapist or your doctor today about the symptom you reported. "
         "Your exercises are paused until your therapist has spoken with you."
     ),
-    RedFlagLevel.PROMPT: (
+    RedFlagLevel.PROMPT: N_(
         "Thank you for telling us. Your therapist will review this within 2 days. "
         "You can carry on with your exercises unless they make this worse."
     ),
-    RedFlagLevel.NONE: "Thank you. Nothing here needs action — carry on with your plan.",
+    RedFlagLevel.NONE: N_("Thank you. Nothing here needs action — carry on with your plan."),
 }
 
 
@@ -184,21 +216,36 @@ def instruction(
     """Return what the patient is told at this level, and whom to call (CLINICAL §6).
 
     An emergency names the local emergency number; "contact today" names the therapist and the
-    clinic's phone. Without the clinic's numbers the plain CLINICAL §6 text stands.
+    clinic's phone. Without the clinic's numbers the plain CLINICAL §6 text stands. The words are
+    in the language of the current request (English outside one).
     """
-    text = INSTRUCTIONS[level]
+    text = _(INSTRUCTIONS[level])
     call = None
     if level is RedFlagLevel.EMERGENCY and emergency_number:
-        text = text.replace("your local emergency number", emergency_number)
-        call = Call(emergency_number, "the emergency services", f"Call {emergency_number}")
+        text = _(
+            "Go to an emergency department now, or call %(number)s. "
+            "Tell them you have back pain with the symptom you just reported. "
+            "Do not wait to see if it gets better, and do not do your exercises. "
+            "Your therapist has been told.",
+            number=emergency_number,
+        )
+        label = _("Call %(number)s", number=emergency_number)
+        call = Call(emergency_number, _("the emergency services"), label)
     elif level is RedFlagLevel.URGENT:
         if therapist:
-            text = text.replace("Contact your therapist", f"Contact your therapist, {therapist},")
+            text = _(
+                "Contact your therapist, %(therapist)s, or your doctor today about the symptom you "
+                "reported. Your exercises are paused until your therapist has spoken with you.",
+                therapist=therapist,
+            )
         if clinic_phone:
-            where = clinic or "your clinic"
-            text += f" You can call {where} on {clinic_phone}."
-            who = ", ".join(part for part in (therapist, clinic) if part) or "your clinic"
-            call = Call(clinic_phone, who, "Call your clinic")
+            if clinic:
+                more = _("You can call %(clinic)s on %(phone)s.", clinic=clinic, phone=clinic_phone)
+            else:
+                more = _("You can call your clinic on %(phone)s.", phone=clinic_phone)
+            text += " " + more
+            who = ", ".join(part for part in (therapist, clinic) if part) or _("your clinic")
+            call = Call(clinic_phone, who, _("Call your clinic"))
     return Instruction(level, text, call)
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from app.clinical.pain import check_pain
 from app.clinical.policy import Policy
+from app.i18n import N_
 
 
 class Light(StrEnum):
@@ -19,12 +20,13 @@ class Light(StrEnum):
     UNKNOWN = "unknown"
 
 
-# CLINICAL §4: "what the patient sees" column.
+# CLINICAL §4: "what the patient sees" column. Marked for translation and kept English (the
+# msgids): `LightResult.message` and the API carry them as they are; a page shows `_(message)`.
 MESSAGES: dict[Light, str] = {
-    Light.GREEN: "Good response — keep going",
-    Light.AMBER: "Acceptable — repeat this dose",
-    Light.RED: "Too much — we'll ease this off; your therapist is told",
-    Light.UNKNOWN: "No pain rating yet",
+    Light.GREEN: N_("Good response — keep going"),
+    Light.AMBER: N_("Acceptable — repeat this dose"),
+    Light.RED: N_("Too much — we'll ease this off; your therapist is told"),
+    Light.UNKNOWN: N_("No pain rating yet"),
 }
 
 

@@ -17,6 +17,7 @@ from flask import url_for
 
 from app.figures import POSES, builtin_figure, builtin_slugs, figure_for_choice, to_dict
 from app.figures.render import FigureSpec, render_figure
+from app.i18n import localized
 
 if TYPE_CHECKING:
     from app.programs.models import Exercise
@@ -41,7 +42,10 @@ def figure_error(choice: Mapping[str, str] | None) -> str | None:
 
 
 def description_of(exercise: Exercise) -> str:
-    """The sentence a screen reader hears: the built-in one, or the exercise's own words."""
+    """The sentence a screen reader hears, in the patient's language where the content gives it:
+    the built-in one, or the exercise's own words."""
+    if translated := localized(exercise, "figure_description"):
+        return translated
     if exercise.built_in and (spec := builtin_figure(exercise.slug)) is not None:
         return spec.description
     text = exercise.summary or " ".join(exercise.steps[:2]) or exercise.name

@@ -11,6 +11,7 @@ from flask import current_app, has_app_context
 
 from app.auth.models import Clinic
 from app.errors import ValidationFailed
+from app.i18n import current_language
 from app.measures.instruments import Instrument, load_directory, shipped_instruments
 
 
@@ -22,7 +23,8 @@ def available_instruments(clinic: Clinic | None = None) -> Mapping[str, Instrume
     in ``DISABLED_INSTRUMENTS`` (only those that may be switched off, e.g. STarT Back) are left out,
     and so are those ``clinic`` switched off in its settings: what is offered, scheduled and
     accepted for its patients. Without a clinic (scores and exports of stored responses) they
-    stay readable.
+    stay readable. Their patient-facing words are in the language of the request (issue 16;
+    clinicians' requests are English); ids, values and scores are the same in every language.
     """
     found = dict(shipped_instruments())
     if not has_app_context():
@@ -35,8 +37,9 @@ def available_instruments(clinic: Clinic | None = None) -> Mapping[str, Instrume
     disabled = set(current_app.config.get("DISABLED_INSTRUMENTS") or ())
     if clinic is not None:
         disabled |= set(clinic.questionnaires_off or ())
+    language = current_language()
     return {
-        slug: instrument
+        slug: instrument.in_language(language)
         for slug, instrument in found.items()
         if not (slug in disabled and instrument.can_disable)
     }

@@ -45,7 +45,14 @@ silently fall back to a default::
       },
       "mic": {"points": 2, "percent": 30, "percent_min_points": 1,   # optional section
               "direction": "lower_is_better", "source": "Childs 2005; Ostelo 2008"},
-      "schedule": {"days": [1, 21, 42, 84], "discharge": true}
+      "schedule": {"days": [1, 21, 42, 84], "discharge": true},
+      # Optional: the patient's words in other languages (issue 16), keyed by item id and by
+      # option / anchor value; anything left out reads in English.
+      "translations": {"es": {"name": "…", "intro": "…",
+                              "items": {"9": {"text": "…", "options": {"slightly": "Un poco"},
+                                              "anchors": {"0": "…"}}},
+                              "patient_named": {"prompt": "…", "question": "…",
+                                                "anchors": {"0": "…"}}}}
     }
 
 Scoring methods, over the answered items' scores (a scale answer scores its value, a choice
@@ -71,7 +78,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -311,6 +318,34 @@ class Instrument:
     bands: tuple[Band, ...]
     mic: Mic | None
     schedule: Schedule
+    translations: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=dict, compare=False, hash=False
+    )
+
+    def in_language(self, language: str) -> Instrument:
+        """Return this instrument with the patient's words in ``language`` where the file gives
+        them (issue 16); ids, values and scores never change."""
+        words = self.translations.get(language)
+        if not words:
+            return self
+        items = words.get("items", {})
+        translated = tuple(_item_in(item, items.get(item.id, {})) for item in self.items)
+        named = self.patient_named
+        if named is not None and words.get("patient_named"):
+            spoken = words["patient_named"]
+            named = replace(
+                named,
+                prompt=spoken.get("prompt", named.prompt),
+                question=spoken.get("question", named.question),
+                anchors=_anchors_in(named.anchors, spoken.get("anchors", {})),
+            )
+        return replace(
+            self,
+            name=words.get("name", self.name),
+            intro=words.get("intro", self.intro),
+            items=translated,
+            patient_named=named,
+        )
 
     def item(self, item_id: str) -> Item | None:
         """Return the fixed item with this id, if any."""
@@ -355,6 +390,23 @@ class Instrument:
                 "direction": str(self.mic.direction),
             }
         return result
+
+
+def _anchors_in(anchors: tuple[Anchor, ...], labels: Mapping[str, str]) -> tuple[Anchor, ...]:
+    return tuple(replace(a, label=labels.get(str(a.value), a.label)) for a in anchors)
+
+
+def _item_in(item: Item, words: Mapping[str, Any]) -> Item:
+    """One item in another language: its text, its options' and anchors' labels."""
+    if not words:
+        return item
+    labels = words.get("options", {})
+    return replace(
+        item,
+        text=words.get("text", item.text),
+        options=tuple(replace(o, label=labels.get(o.value, o.label)) for o in item.options),
+        anchors=_anchors_in(item.anchors, words.get("anchors", {})),
+    )
 
 
 def _item_dict(item: Item) -> dict[str, Any]:
@@ -678,6 +730,7 @@ class _Reader:
             "scoring",
             "mic",
             "schedule",
+            "translations",
         )
         top = self.mapping(data, "", keys)
         if top is None:
@@ -741,6 +794,7 @@ class _Reader:
                 self.problem("scoring.method", "percent_of_max needs every item's lowest score 0")
         mic = self.mic(top["mic"], "mic") if top.get("mic") is not None else None
         schedule = self.schedule(top.get("schedule", {}), "schedule")
+        translations = self.translations(top.get("translations", {}), items, named)
         if self.problems or domain is None:
             return None
         return Instrument(
@@ -760,7 +814,58 @@ class _Reader:
             tuple(bands),
             mic,
             schedule,
+            translations,
         )
+
+    def translations(
+        self, data: object, items: Sequence[Item], named: PatientNamed | None
+    ) -> dict[str, Mapping[str, Any]]:
+        """Check the translations name only what the instrument has, all as text."""
+        languages = self.mapping(data, "translations", ("es",))
+        result: dict[str, Mapping[str, Any]] = {}
+        for language, raw in (languages or {}).items():
+            path = f"translations.{language}"
+            words = self.mapping(raw, path, ("name", "intro", "items", "patient_named"))
+            if words is None:
+                continue
+            for key in ("name", "intro"):
+                if key in words:
+                    self.text(words, key, path)
+            by_id = {item.id: item for item in items}
+            item_words = self.mapping(words.get("items", {}), f"{path}.items", by_id)
+            for item_id, spoken in (item_words or {}).items():
+                item = by_id[item_id]
+                self._labels(spoken, f"{path}.items.{item_id}", item.options, item.anchors)
+            if "patient_named" in words:
+                if named is None:
+                    self.problem(f"{path}.patient_named", "the instrument has no patient_named")
+                else:
+                    self._labels(words["patient_named"], f"{path}.patient_named", (), named.anchors)
+            result[language] = words
+        return result
+
+    def _labels(
+        self,
+        data: object,
+        path: str,
+        options: Sequence[Option],
+        anchors: Sequence[Anchor],
+    ) -> None:
+        keys = ("text", "options", "anchors", "prompt", "question")
+        spoken = self.mapping(data, path, keys)
+        if spoken is None:
+            return
+        for key in ("text", "prompt", "question"):
+            if key in spoken:
+                self.text(spoken, key, path)
+        for key, known in (
+            ("options", [o.value for o in options]),
+            ("anchors", [str(a.value) for a in anchors]),
+        ):
+            labels = self.mapping(spoken.get(key, {}), f"{path}.{key}", known)
+            for value, label in (labels or {}).items():
+                if not isinstance(label, str) or not label.strip():
+                    self.problem(f"{path}.{key}.{value}", "must be a non-empty text")
 
     def subscales(self, data: object, ids: Sequence[str]) -> list[Subscale]:
         if not isinstance(data, list):

@@ -30,14 +30,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
+from app.i18n import N_
 from app.measures.instruments import Instrument
 
 # [D] A completion up to 3 days before a due date counts for it (a clinic visit on day 19).
 TOLERANCE_DAYS: Final = 3
 
-INTAKE: Final = "intake"
-DISCHARGE: Final = "discharge"
-REQUESTED: Final = "requested by your therapist"
+INTAKE: Final = N_("intake")
+DISCHARGE: Final = N_("discharge")
+REQUESTED: Final = N_("requested by your therapist")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,17 @@ def point_reason(day: int) -> str:
     if day % 7 == 0:
         return f"week {day // 7}"
     return f"day {day}"
+
+
+def reason_words(reason: str) -> str:
+    """A due reason in the patient's language (issue 16); the stored reason stays English."""
+    from flask_babel import gettext as _
+
+    if reason.startswith("week "):
+        return _("week %(number)s", number=reason.removeprefix("week "))
+    if reason.startswith("day "):
+        return _("day %(number)s", number=reason.removeprefix("day "))
+    return _(reason) if reason in (INTAKE, DISCHARGE, REQUESTED) else reason
 
 
 def due_measures(

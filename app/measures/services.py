@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app import audit
 from app.auth.models import User
@@ -116,7 +117,7 @@ def submit_measure(patient: Patient, report: MeasureReport, *, by: User, now: da
     errors: dict[str, str] = {}
     episode = measured_episode(patient, now)
     if episode is None:
-        errors["completed_at"] = "Questionnaires start with the first program."
+        errors["completed_at"] = _("Questionnaires start with the first program.")
     else:
         started = local_midnight(episode.start_date, patient.timezone)
         check_time(
@@ -125,7 +126,7 @@ def submit_measure(patient: Patient, report: MeasureReport, *, by: User, now: da
             report.completed_at,
             now,
             not_before=started,
-            too_early="This time is before the episode of care started.",
+            too_early=_("This time is before the episode of care started."),
         )
     result: Score | None = None
     try:
@@ -135,7 +136,7 @@ def submit_measure(patient: Patient, report: MeasureReport, *, by: User, now: da
     if result is not None and episode is not None:
         errors.update(_carried_errors(patient, instrument, report.answers))
     if errors or result is None or episode is None:
-        raise ValidationFailed(errors, "Some answers need your attention.")
+        raise ValidationFailed(errors, _("Some answers need your attention."))
 
     first_subscale = next(iter(result.subscores.values()), None)
     response = OutcomeResponse(
@@ -189,17 +190,22 @@ def _carried_errors(
         item = str(answer.get("item"))
         label = " ".join(str(answer.get("label") or "").split())
         if item not in carried:
-            errors[f"answers[{index}].item"] = (
-                f"rate the same activities as last time (items {', '.join(sorted(carried))})"
+            errors[f"answers[{index}].item"] = _(
+                "rate the same activities as last time (items %(items)s)",
+                items=", ".join(sorted(carried)),
             )
         elif label.casefold() != carried[item].casefold():
-            errors[f"answers[{index}].label"] = (
-                f'item "{item}" is "{carried[item]}", the activity you named last time'
+            errors[f"answers[{index}].label"] = _(
+                'item "%(item)s" is "%(activity)s", the activity you named last time',
+                item=item,
+                activity=carried[item],
             )
     missing = [item for item in carried if item not in given]
     if missing:
         listed = ", ".join(f'"{carried[item]}"' for item in missing)
-        errors["answers"] = f"rate every activity you named last time: {listed} missing"
+        errors["answers"] = _(
+            "rate every activity you named last time: %(activities)s missing", activities=listed
+        )
     return errors
 
 

@@ -22,6 +22,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
@@ -36,6 +37,7 @@ from app.access import (
 from app.db import utcnow
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.forms import save
 from app.measures.catalog import available_instruments
 from app.measures.instruments import Instrument, ItemKind
 from app.measures.report_data import clinic_outcomes, outcomes_csv
@@ -264,7 +266,7 @@ def answer() -> str | tuple[str, int]:
             stored = find_reported(OutcomeResponse, patient.id, client_id(form.id.data))
             if stored is not None and stored.instrument == instrument.slug:
                 return _done(patient, instrument, stored.id)
-            flash("That questionnaire was already sent; here it is again to fill in.", "error")
+            flash(_("That questionnaire was already sent; here it is again to fill in."), "error")
             return redirect(url_for("measures.answer", instrument=instrument.slug))
         else:
             return _done(patient, instrument, logged.obj.id)
@@ -317,12 +319,10 @@ def request_page(patient_id: int) -> Response:
     """Ask the patient to complete a questionnaire now (it shows on their /today)."""
     patient = get_patient_or_404(current_user, patient_id)
     form = RequestForm()
-    if form.validate_on_submit():
-        try:
-            request_measure(patient, form.instrument.data or "", by=current_user, now=utcnow())
-        except ValidationFailed as exc:
-            flash(" ".join(exc.errors.values()), "error")
-            return redirect(url_for("measures.patient_page", patient_id=patient.id), 303)
+    if form.validate_on_submit() and save(
+        None,
+        lambda: request_measure(patient, form.instrument.data or "", by=current_user, now=utcnow()),
+    ):
         flash("Asked: it is on the patient's Today page now.", "success")
     return redirect(url_for("measures.patient_page", patient_id=patient.id))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
@@ -21,10 +22,15 @@ class MessageForm(FlaskForm):
 
     client_id = HiddenField(validators=[valid_uuid])
     body = TextAreaField(
-        "Your message",
+        _l("Your message"),
         validators=[
-            InputRequired("Write a message first."),
-            Length(max=MAX_BODY, message=f"Keep a message to {MAX_BODY:,} characters or fewer."),
+            InputRequired(_l("Write a message first.")),
+            Length(
+                max=MAX_BODY,
+                message=_l(
+                    "Keep a message to %(number)s characters or fewer.", number=f"{MAX_BODY:,}"
+                ),
+            ),
         ],
     )
     return_to = HiddenField(validators=[Optional(), AnyOf(RETURN_TO)])

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -25,6 +26,7 @@ from app.auth.models import User
 from app.enums import Role
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.i18n import force_locale, language_of
 from app.inputs import CONTROL_MESSAGE, has_control
 from app.links import external_url
 from app.mail import send_after_commit
@@ -178,9 +180,15 @@ def check_body(text: str | None) -> str:
     """Return the message text to store (trimmed), or refuse it with a plain reason."""
     body = (text or "").strip()
     if not body:
-        raise ValidationFailed({"body": "Write a message first."})
+        raise ValidationFailed({"body": _("Write a message first.")})
     if len(body) > MAX_BODY:
-        raise ValidationFailed({"body": f"Keep a message to {MAX_BODY:,} characters or fewer."})
+        raise ValidationFailed(
+            {
+                "body": _(
+                    "Keep a message to %(count)s characters or fewer.", count=format(MAX_BODY, ",")
+                )
+            }
+        )
     if has_control(body):
         raise ValidationFailed({"body": CONTROL_MESSAGE})
     return body
@@ -300,15 +308,18 @@ def _notify_clinic(patient: Patient) -> None:
 
 
 def message_notice() -> Notice:
-    """What the patient is told when their clinic writes: that a message is waiting."""
+    """What the patient is told when their clinic writes: that a message is waiting.
+
+    In the current locale: callers build it inside ``force_locale`` of the patient's language.
+    """
     return Notice(
         kind="message",
-        subject="You have a new message in Homestretch",
+        subject=_("You have a new message in Homestretch"),
         title="Homestretch",
-        text="You have a new message from your clinic.",
+        text=_("You have a new message from your clinic."),
         path="/messages",
-        link_label="Read it in Homestretch",
-        reason="You get this email when your clinic writes to you in Homestretch.",
+        link_label=_("Read it in Homestretch"),
+        reason=_("You get this email when your clinic writes to you in Homestretch."),
         ttl=PUSH_TTL_SECONDS,
     )
 
@@ -326,6 +337,7 @@ def _notify_patient(patient: Patient) -> None:
         push=push_targets([patient.id]).get(patient.id, ()),
         unsubscribe_url=unsubscribe_url(patient.id),
         settings_url=external_url("reminders.settings"),
+        language=language_of(patient),
     )
     if not reachable(recipient, (PUSH, EMAIL)):
         return
@@ -335,10 +347,12 @@ def _notify_patient(patient: Patient) -> None:
 def _deliver_to_patient(recipient: Recipient) -> None:
     """Push to the patient's browsers; when none takes it, email. Runs after the commit."""
     try:
-        notice = message_notice()
-        outcome = deliver(recipient, notice, (PUSH,))
-        if not outcome.delivered:
-            deliver(recipient, notice, (EMAIL,))
+        # The patient's language, not the writing therapist's (their request is English).
+        with force_locale(recipient.language):
+            notice = message_notice()
+            outcome = deliver(recipient, notice, (PUSH,))
+            if not outcome.delivered:
+                deliver(recipient, notice, (EMAIL,))
         if outcome.gone or outcome.reached:
             _record_push(outcome.gone, outcome.reached)
     except Exception:  # the message is stored; a failed notice must not fail the request

@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -93,13 +94,13 @@ def thread():
     form = MessageForm()
     if form.validate_on_submit():
         if _send(form, patient):
-            flash("Sent. Your therapist will read it in Homestretch.", "success")
+            flash(_("Sent. Your therapist will read it in Homestretch."), "success")
             return redirect(url_for("messages.thread") + "#latest")
     elif request.method == "GET":
         form.fresh()
         about = _about(patient, request.args.get("about"))
         if about:
-            form.body.data = f"About {about}: "
+            form.body.data = _("About %(exercise)s: ", exercise=about)
     elif form.client_id.errors:
         form.fresh()
     view = read_thread(patient, current_user, now=utcnow(), before=query_int("before"))

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app import audit
 from app.alerts.engine import evaluate_patients
@@ -133,7 +134,7 @@ def _check_check_in(patient: Patient, report: CheckInReport, now: datetime) -> N
             report.recorded_at,
             now,
             not_before=local_midnight(episode.start_date, patient.timezone),
-            too_early="This time is before your program started.",
+            too_early=_("This time is before your program started."),
         )
     else:
         check_time(
@@ -142,18 +143,20 @@ def _check_check_in(patient: Patient, report: CheckInReport, now: datetime) -> N
             report.recorded_at,
             now,
             not_before=patient.created_at - CLOCK_SKEW,
-            too_early="This time is before you joined.",
+            too_early=_("This time is before you joined."),
         )
     unknown = sorted(set(report.red_flags) - set(red_flags.QUESTION_IDS))
     if unknown:
-        errors["red_flags"] = f"Unknown question {', '.join(unknown)}; use RF1 to RF12."
+        errors["red_flags"] = _(
+            "Unknown question %(questions)s; use RF1 to RF12.", questions=", ".join(unknown)
+        )
     elif any(not isinstance(answer, bool) for answer in report.red_flags.values()):
-        errors["red_flags"] = "Answer each question with yes (true) or no (false)."
+        errors["red_flags"] = _("Answer each question with yes (true) or no (false).")
     strange = sorted(set(report.self_care) - set(SELF_CARE))
     if strange:
-        errors["self_care"] = f"Use the words {', '.join(SELF_CARE)}."
+        errors["self_care"] = _("Use the words %(words)s.", words=", ".join(SELF_CARE))
     if report.morning_pain is None and not report.red_flags and "morning_pain" not in errors:
-        errors["morning_pain"] = "Give your pain this morning, or answer the symptom questions."
+        errors["morning_pain"] = _("Give your pain this morning, or answer the symptom questions.")
     if errors:
         raise ValidationFailed(errors)
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from app.alerts.rules import flare
 from app.clinical.assessment import Assessment
@@ -22,12 +23,13 @@ from app.patient.models import SessionExercise
 from app.programs.models import Exercise, Program, ProgramItem
 from app.timeutil import local_midnight
 
+# What the patient is told about an eased session; `TodaysSession.message` says it as text.
 MESSAGES = {
-    EaseReason.FLARE: (
+    EaseReason.FLARE: _l(
         "Your back has had a rough week, so today's session is gentler. "
         "Your therapist has been told and will decide what comes next."
     ),
-    EaseReason.RED: (
+    EaseReason.RED: _l(
         "Your last session was too much, so we've eased it off. Your therapist has been told."
     ),
 }
@@ -57,7 +59,7 @@ class TodaysSession:
 
     @property
     def message(self) -> str | None:
-        return MESSAGES[self.plan.reason] if self.plan else None
+        return str(MESSAGES[self.plan.reason]) if self.plan else None
 
 
 def _stage_began(program: Program, timezone: str) -> datetime:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app import audit
 from app.admin.settings import check_phone
@@ -28,6 +29,7 @@ from app.clinical import red_flags
 from app.enums import CheckInKind, Role
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.i18n import LANGUAGES, force_locale, language_of
 from app.links import invitation_url
 from app.mail import send_after_commit
 from app.patient.check_ins import CheckInReport, record_check_in
@@ -52,6 +54,8 @@ class NewPatient:
     intake_red_flags: Mapping[str, bool] = field(default_factory=dict)
     # Admins (and the command line) may assign another therapist of the clinic by email.
     therapist_email: str | None = None
+    # "en" or "es"; None follows the browser (DESIGN §4 "Language").
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,8 @@ def invite_patient(
         errors["intake_red_flags"] = "Only RF9 and RF12 are asked at intake."
     elif any(not isinstance(answer, bool) for answer in data.intake_red_flags.values()):
         errors["intake_red_flags"] = "Answer each intake question with yes (true) or no (false)."
+    if data.language is not None and data.language not in LANGUAGES:
+        errors["language"] = "Choose English or Spanish, or leave it to the patient's phone."
     email = None
     if data.email and data.email.strip():
         try:
@@ -146,6 +152,7 @@ def invite_patient(
         intake_pain=data.intake_pain,
         goals=(data.goals or "").strip(),
         risk_modifier=bool(data.intake_red_flags.get("RF12")),
+        language=data.language,
         created_at=now,
     )
     db.session.add(patient)
@@ -168,12 +175,18 @@ def invite_patient(
     if program is not None:
         assign_program(patient, program, by=by, now=now)
     evaluate_patients([patient.id], now)
-    emailed = bool(email) and send_after_commit(
-        email,
-        "Your exercise program is ready",
-        "Your therapist has set up your exercises in Homestretch.\n\n"
-        f"Open this link on your phone to start: {invitation_url(token)}\n\n{link_lifetime()}",
-    )
+    emailed = False
+    if email:
+        # The patient's invitation, in their language (not the enrolling clinician's).
+        with force_locale(language_of(patient)):
+            subject = _("Your exercise program is ready")
+            body = (
+                _("Your therapist has set up your exercises in Homestretch.")
+                + "\n\n"
+                + _("Open this link on your phone to start: %(link)s", link=invitation_url(token))
+                + f"\n\n{link_lifetime()}"
+            )
+        emailed = send_after_commit(email, subject, body)
     return Invited(patient, token, emailed)
 
 

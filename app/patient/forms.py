@@ -6,6 +6,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     Form,
@@ -23,23 +26,24 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.clinical.red_flags import BY_ID, WEEKLY_IDS
+from app.i18n import LANGUAGE_NAMES
 from app.patient.check_ins import SELF_CARE
 from app.patient.sessions import MAX_NOTES, MAX_SKIP_REASON
 
 PAIN_CHOICES = [SelectChoice(value, str(value)) for value in range(11)]
 STATUS_CHOICES = [
-    SelectChoice("done", "Done"),
-    SelectChoice("partial", "Partly"),
-    SelectChoice("skipped", "Skipped"),
+    SelectChoice("done", _l("Done")),
+    SelectChoice("partial", _l("Partly")),
+    SelectChoice("skipped", _l("Skipped")),
 ]
 SELF_CARE_LABELS = {
-    "ice": "Ice",
-    "heat": "Heat",
-    "medication": "Medication",
-    "walking": "Walking",
-    "other": "Something else",
+    "ice": _l("Ice"),
+    "heat": _l("Heat"),
+    "medication": _l("Medication"),
+    "walking": _l("Walking"),
+    "other": _l("Something else"),
 }
-YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
 
 
 def int_or_none(value: Any) -> int | None:
@@ -48,8 +52,8 @@ def int_or_none(value: Any) -> int | None:
     return int(value)
 
 
-def pain_field(label: str, required: bool = False) -> RadioField:
-    validators = [InputRequired("Choose a number from 0 to 10.")] if required else [Optional()]
+def pain_field(label: str | LazyString, required: bool = False) -> RadioField:
+    validators = [InputRequired(_l("Choose a number from 0 to 10."))] if required else [Optional()]
     return RadioField(label, choices=PAIN_CHOICES, coerce=int_or_none, validators=validators)
 
 
@@ -57,7 +61,7 @@ def valid_uuid(form: Form, field: HiddenField) -> None:
     try:
         uuid.UUID(str(field.data))
     except ValueError:
-        raise ValidationError("Reload the page and try again.") from None
+        raise ValidationError(_("Reload the page and try again.")) from None
 
 
 class ExerciseForm(Form):
@@ -65,16 +69,16 @@ class ExerciseForm(Form):
 
     item_id = HiddenField()
     status = RadioField(
-        "How did it go?",
+        _l("How did it go?"),
         choices=STATUS_CHOICES,
-        validators=[InputRequired("Choose done, partly or skipped.")],
+        validators=[InputRequired(_l("Choose done, partly or skipped."))],
     )
     skip_reason = StringField(
-        "Reason (if partly or skipped)",
+        _l("Reason (if partly or skipped)"),
         validators=[Optional(), Length(max=MAX_SKIP_REASON)],
     )
     pain_during = SelectField(
-        "Worst pain during it: 0 none, 1–3 mild, 4–6 moderate, 7–10 severe (optional)",
+        _l("Worst pain during it: 0 none, 1–3 mild, 4–6 moderate, 7–10 severe (optional)"),
         choices=[SelectChoice("", "—"), *(SelectChoice(v, str(v)) for v in range(11))],
         coerce=int_or_none,
         validators=[Optional()],
@@ -89,15 +93,17 @@ class PlayerForm(FlaskForm):
 
     client_id = HiddenField(validators=[valid_uuid])
     started_at = HiddenField()
-    pain_before = pain_field("How bad is your back pain right now?", required=True)
-    pain_after = pain_field("How bad is your back pain now, after the session?")
+    pain_before = pain_field(_l("How bad is your back pain right now?"), required=True)
+    pain_after = pain_field(_l("How bad is your back pain now, after the session?"))
     effort = RadioField(
-        "How hard was that? (0 very easy – 10 hardest)",
+        _l("How hard was that? (0 very easy – 10 hardest)"),
         choices=PAIN_CHOICES,
         coerce=int_or_none,
         validators=[Optional()],
     )
-    notes = TextAreaField("Anything to tell your therapist? (optional)", [Length(max=MAX_NOTES)])
+    notes = TextAreaField(
+        _l("Anything to tell your therapist? (optional)"), [Length(max=MAX_NOTES)]
+    )
 
     @classmethod
     def for_items(cls, item_ids: Sequence[int], **kwargs: Any) -> PlayerForm:
@@ -157,7 +163,7 @@ class RedFlagForm(FlaskForm):
             return True
         missing = [q for q in self.question_ids if q not in answers]
         for question in missing:
-            self[question].errors = ["Answer yes or no."]
+            self[question].errors = [_("Answer yes or no.")]
         return not missing
 
 
@@ -165,16 +171,18 @@ for _question in WEEKLY_IDS:
     setattr(
         RedFlagForm,
         _question,
-        RadioField(BY_ID[_question].text, choices=YES_NO, validators=[Optional()]),
+        # The English wording is the msgid (red_flags marks it); the label is read in the
+        # language of the request that renders the form.
+        RadioField(_l(BY_ID[_question].text), choices=YES_NO, validators=[Optional()]),
     )
 
 
 class CheckInForm(RedFlagForm):
     """Next-morning check-in: pain this morning, self-care, and the red flags when due."""
 
-    morning_pain = pain_field("How bad is your back pain this morning?", required=True)
+    morning_pain = pain_field(_l("How bad is your back pain this morning?"), required=True)
     self_care = MultiCheckboxField(
-        "What did you use for your back since yesterday? (optional)",
+        _l("What did you use for your back since yesterday? (optional)"),
         choices=[SelectChoice(word, SELF_CARE_LABELS[word]) for word in SELF_CARE],
         validators=[Optional()],
     )
@@ -193,3 +201,18 @@ class SymptomForm(RedFlagForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         return super().validate(extra_validators) and self.check_questions()
+
+
+class LanguageForm(FlaskForm):
+    """The language of the patient's pages and messages (DESIGN §4 "Language"); each language
+    is offered under its own name, so a patient who cannot read this page still finds theirs."""
+
+    language = RadioField(
+        _l("Language"),
+        choices=[
+            SelectChoice("", _l("The language of this phone")),
+            *(SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()),
+        ],
+        default="",
+        validators=[Optional()],
+    )

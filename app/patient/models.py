@@ -25,13 +25,18 @@ def pain_check(column: str) -> sa.CheckConstraint:
 
 class Patient(db.Model):
     __tablename__ = "patients"
-    __table_args__ = (pain_check("intake_pain"),)
+    __table_args__ = (
+        pain_check("intake_pain"),
+        sa.CheckConstraint("language IS NULL OR language IN ('en', 'es')", name="language_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), unique=True)
     clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinics.id"), index=True)
     therapist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     timezone: Mapped[str] = mapped_column(sa.String(64))
+    # DESIGN §4 "Language": the patient's choice; None follows the phone's Accept-Language.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
     # So the therapist can call back after a red flag (a tel: link on the patient page).
     phone: Mapped[str | None] = mapped_column(sa.String(40))
     # Optional; with the record number it identifies the patient on a referral letter.

@@ -15,6 +15,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.orm import selectinload
 
 from app.alerts.models import Alert
@@ -26,6 +29,7 @@ from app.clinical.assessment import Assessment
 from app.clinical.pain import PainStatus
 from app.enums import OPEN_ALERT_STATUSES, AlertKind, ProgramStatus, Side
 from app.extensions import db
+from app.i18n import localized
 from app.patient.easing import Step, TodaysSession, todays_session
 from app.patient.models import CheckIn, Patient, Session, SessionExercise
 from app.programs.models import (
@@ -56,36 +60,36 @@ def program_options() -> tuple[Any, ...]:
 # diagnosis, for each kind of alert open about this patient. The times are the clinic's
 # promise: "contact patient today" for an urgent red flag, review within 48 h for a prompt
 # (CLINICAL §5, §6); a flare or worsening pain is looked at on the same 2-day footing, a plan
-# that is not helping enough within a week.
-PATIENT_MESSAGES: dict[AlertKind, str] = {
-    AlertKind.RED_FLAG_EMERGENCY: (
+# that is not helping enough within a week. Marked for translation; `patient_messages` gives text.
+PATIENT_MESSAGES: dict[AlertKind, Any] = {
+    AlertKind.RED_FLAG_EMERGENCY: _l(
         "Your therapist has been told about the symptom you reported and will contact you. "
         "Your exercises stay stopped until you have spoken."
     ),
-    AlertKind.RED_FLAG_URGENT: (
+    AlertKind.RED_FLAG_URGENT: _l(
         "Your therapist has been told about the symptom you reported and will contact you "
         "today. If you have not heard by the end of the day, call your clinic."
     ),
-    AlertKind.RED_FLAG_PROMPT: (
+    AlertKind.RED_FLAG_PROMPT: _l(
         "Your therapist will review the symptom you reported within 2 days. You can carry on "
         "with your exercises unless they make it worse."
     ),
-    AlertKind.FLARE: (
+    AlertKind.FLARE: _l(
         "Your therapist has been told your back has had a rough week and will review your plan "
         "within 2 days. Until then, keep to the gentler session and stop any exercise that "
         "makes your pain much worse."
     ),
-    AlertKind.WORSENING: (
+    AlertKind.WORSENING: _l(
         "Your pain has been higher than when you started. Your therapist has been told and will "
         "review your plan with you within 2 days. Until then, keep to what feels manageable."
     ),
-    AlertKind.PERSISTENT_PAIN: (
+    AlertKind.PERSISTENT_PAIN: _l(
         "Your therapist will review your plan with you. Expect to hear from them within a week."
     ),
-    AlertKind.NON_RESPONSE_6W: (
+    AlertKind.NON_RESPONSE_6W: _l(
         "Your therapist will review your plan with you. Expect to hear from them within a week."
     ),
-    AlertKind.LOW_ADHERENCE: (
+    AlertKind.LOW_ADHERENCE: _l(
         "A short session still counts. Even a few minutes today helps your back."
     ),
 }
@@ -121,9 +125,10 @@ def open_alert_kinds(patient: Patient) -> set[AlertKind]:
 
 
 def patient_messages(patient: Patient, kinds: set[AlertKind] | None = None) -> tuple[str, ...]:
-    """Return the messages of the patient's open alerts, each once, in table order."""
+    """Return the messages of the patient's open alerts, each once, in table order, in the
+    language of the current request."""
     kinds = open_alert_kinds(patient) if kinds is None else kinds
-    return tuple(dict.fromkeys(PATIENT_MESSAGES[k] for k in PATIENT_MESSAGES if k in kinds))
+    return tuple(dict.fromkeys(str(PATIENT_MESSAGES[k]) for k in PATIENT_MESSAGES if k in kinds))
 
 
 def guidance(patient: Patient, a: Assessment) -> Guidance:
@@ -276,7 +281,7 @@ def today_view(patient: Patient, now: datetime) -> TodayView:
         today=today,
         program=program,
         status=program.status.value,
-        stage_name=stage.name if stage else None,
+        stage_name=localized(stage, "name") if stage else None,
         session=session,
         scheduled_today=scheduled_today,
         done_today=today in _done_days(a),
@@ -318,7 +323,7 @@ def player_view(patient: Patient, program: Program, now: datetime) -> PlayerView
     stage = program.template.stage(program.stage) if program.template else None
     return PlayerView(
         program=program,
-        stage_name=stage.name if stage else None,
+        stage_name=localized(stage, "name") if stage else None,
         session=session,
         minutes=minutes(session),
     )
@@ -405,14 +410,23 @@ def progress_sentence(a: Assessment) -> str:
     start = a.timeline.episode_start
     if a.baseline is not None and a.current is not None and start is not None:
         span_weeks = max(0, (a.today - start).days) // 7
-        over = f"{span_weeks} week{'' if span_weeks == 1 else 's'}" if span_weeks else "a week"
-        return f"Pain {numbers.pain(a.baseline)} → {numbers.pain(a.current)} over {over}."
+        before, now = numbers.pain(a.baseline), numbers.pain(a.current)
+        if span_weeks:
+            return ngettext(
+                "Pain %(before)s → %(now)s over %(num)s week.",
+                "Pain %(before)s → %(now)s over %(num)s weeks.",
+                span_weeks,
+                before=before,
+                now=now,
+            )
+        return _("Pain %(before)s → %(now)s over a week.", before=before, now=now)
     if a.baseline is not None:
-        return (
-            f"Pain at the start: {numbers.pain(a.baseline)}. Rate your pain before each session "
-            "and each morning to see the trend."
+        return _(
+            "Pain at the start: %(pain)s. Rate your pain before each session and each morning "
+            "to see the trend.",
+            pain=numbers.pain(a.baseline),
         )
-    return "Not enough pain ratings yet: rate your pain before each session and each morning."
+    return _("Not enough pain ratings yet: rate your pain before each session and each morning.")
 
 
 def _daily_readings(patient: Patient, since: date, until: date) -> dict[date, list[int]]:
@@ -491,8 +505,8 @@ def progress_view(patient: Patient, now: datetime) -> ProgressView:
     return ProgressView(
         assessment=a,
         program=program,
-        stage_name=stage.name if stage else None,
-        stage_aim=stage.aim if stage else "",
+        stage_name=localized(stage, "name") if stage else None,
+        stage_aim=localized(stage, "aim") if stage else "",
         next_stage=next_stage,
         days_in_stage=max(0, (today - program.stage_started_on).days) + 1,
         sentence=progress_sentence(a),

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app import audit
 from app.alerts.engine import evaluate_patients
@@ -43,9 +44,9 @@ REPORTED_STATUSES = (ItemStatus.DONE, ItemStatus.PARTIAL, ItemStatus.SKIPPED)
 def pain_error(value: Any, *, required: bool = False) -> str | None:
     """Return the message for a value that is not an NPRS score (CLINICAL §1), else None."""
     if value is None:
-        return "Give a pain rating from 0 to 10." if required else None
+        return _("Give a pain rating from 0 to 10.") if required else None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
-        return "Pain is a whole number from 0 (none) to 10 (worst imaginable)."
+        return _("Pain is a whole number from 0 (none) to 10 (worst imaginable).")
     return None
 
 
@@ -106,7 +107,7 @@ def log_session(patient: Patient, report: SessionReport, *, now: datetime) -> Lo
         sa.select(Program).where(Program.id == report.program_id, Program.patient_id == patient.id)
     )
     if program is None:
-        raise NotFound("There is no such program for this patient.", field="program_id")
+        raise NotFound(_("There is no such program for this patient."), field="program_id")
     items = {
         item.id: item
         for item in db.session.scalars(
@@ -208,9 +209,9 @@ def _check_session(
         or not isinstance(report.effort, int)
         or not 0 <= report.effort <= 10
     ):
-        errors["effort"] = "Effort is a whole number from 0 (very easy) to 10 (hardest)."
+        errors["effort"] = _("Effort is a whole number from 0 (very easy) to 10 (hardest).")
     if len(report.notes or "") > MAX_NOTES:
-        errors["notes"] = f"Keep notes under {MAX_NOTES:,} characters."
+        errors["notes"] = _("Keep notes under %(count)s characters.", count=format(MAX_NOTES, ","))
     started = local_midnight(program.start_date, patient.timezone)
     check_time(errors, "completed_at", report.completed_at, now, not_before=started)
     if report.started_at is not None:
@@ -220,19 +221,19 @@ def _check_session(
             and "started_at" not in errors
             and report.started_at > report.completed_at
         ):
-            errors["started_at"] = "The start time is after the finish time."
+            errors["started_at"] = _("The start time is after the finish time.")
     if not report.exercises:
-        errors["exercises"] = "List at least one exercise of the program."
+        errors["exercises"] = _("List at least one exercise of the program.")
     seen: set[int] = set()
     for index, result in enumerate(report.exercises):
         where = f"exercises[{index}]"
         if result.program_item_id not in items:
-            errors[f"{where}.program_item_id"] = "This exercise is not part of the program."
+            errors[f"{where}.program_item_id"] = _("This exercise is not part of the program.")
         elif result.program_item_id in seen:
-            errors[f"{where}.program_item_id"] = "This exercise is listed twice."
+            errors[f"{where}.program_item_id"] = _("This exercise is listed twice.")
         seen.add(result.program_item_id)
         if result.status not in {s.value for s in REPORTED_STATUSES}:
-            errors[f"{where}.status"] = "Say done, partial or skipped."
+            errors[f"{where}.status"] = _("Say done, partial or skipped.")
         if (message := pain_error(result.pain_during)) is not None:
             errors[f"{where}.pain_during"] = message
         for name in ("sets_done", "reps_done", "hold_seconds"):
@@ -240,9 +241,11 @@ def _check_session(
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1000
             ):
-                errors[f"{where}.{name}"] = "Use a whole number from 0 to 1000."
+                errors[f"{where}.{name}"] = _("Use a whole number from 0 to 1000.")
         if result.skip_reason is not None and len(result.skip_reason) > MAX_SKIP_REASON:
-            errors[f"{where}.skip_reason"] = f"Keep the reason under {MAX_SKIP_REASON} characters."
+            errors[f"{where}.skip_reason"] = _(
+                "Keep the reason under %(count)s characters.", count=MAX_SKIP_REASON
+            )
     if errors:
         raise ValidationFailed(errors)
 
@@ -254,7 +257,7 @@ def check_time(
     now: datetime,
     *,
     not_before: datetime | None = None,
-    too_early: str = "This time is before the program started.",
+    too_early: str | None = None,
 ) -> None:
     """Refuse an instant without offset, outside 2000–2100, ahead of the clock or too early.
 
@@ -262,7 +265,7 @@ def check_time(
     years are checked first, so no arithmetic on an extreme instant can overflow.
     """
     if instant.tzinfo is None or instant.utcoffset() is None:
-        errors[name] = "Give the time with its UTC offset, e.g. 2026-03-01T08:30:00+00:00."
+        errors[name] = _("Give the time with its UTC offset, e.g. 2026-03-01T08:30:00+00:00.")
         return
     try:
         check_instant(instant)
@@ -270,9 +273,9 @@ def check_time(
         errors[name] = str(exc)
         return
     if instant > now + CLOCK_SKEW:
-        errors[name] = "This time is in the future."
+        errors[name] = _("This time is in the future.")
     elif not_before is not None and instant < not_before:
-        errors[name] = too_early
+        errors[name] = too_early or _("This time is before the program started.")
 
 
 def morning_pain(patient: Patient, day: date) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -14,10 +15,13 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user
 
 from app.access import patient_required
@@ -28,14 +32,16 @@ from app.enums import CheckInKind, ProgramStatus
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.forms import save, show_errors
+from app.i18n import DEFAULT, LANGUAGES, current_language
 from app.inputs import parse_instant
 from app.measures.views import due_links, psfs_trend
 from app.messages.forms import MessageForm
 from app.messages.models import Side
 from app.messages.services import unread_count
 from app.patient.check_ins import CheckInReport, instruction_for, record_check_in, red_flags_due
-from app.patient.forms import CheckInForm, PlayerForm, SymptomForm
+from app.patient.forms import CheckInForm, LanguageForm, PlayerForm, SymptomForm
 from app.patient.models import CheckIn, Patient
+from app.patient.profile import set_language
 from app.patient.queries import (
     dose_of,
     find_check_in,
@@ -67,6 +73,9 @@ SHELL_ASSETS = (
     "js/offline-session.js",
     "js/results.js",
     "js/keep.js",
+    "js/i18n.js",
+    # The scripts' words in every language (a few KB), so a change of language works offline.
+    *(f"js/words/{language}.js" for language in LANGUAGES if language != DEFAULT),
     "img/icon.svg",
     "img/icon-192.png",
 )
@@ -211,7 +220,7 @@ def summary(program_id: int, client_id: str):
     return render_template(
         "patient/summary.html",
         session=session,
-        message=MESSAGES[session.light],
+        message=_(MESSAGES[session.light]),
         red_flags_due=red_flags_due(patient, utcnow()),
     )
 
@@ -314,15 +323,23 @@ def progress():
     )
 
 
-@bp.route("/account")
+@bp.route("/account", methods=["GET", "POST"])
 @patient_required
 def account():
-    """The patient's own details, their reminders and messages, and their data to take away."""
+    """The patient's own details and language, their reminders and messages, and their data to
+    take away."""
     from app.reminders.services import reminder_status
 
     patient = _patient()
+    form = LanguageForm(language=patient.language or "")
+    if form.validate_on_submit() and save(
+        form, lambda: set_language(patient, form.language.data or None, now=utcnow())
+    ):
+        refresh()  # said in the language just chosen
+        flash(_("Language saved."), "success")
+        return redirect(url_for(".account"))
     return render_template(
-        "patient/account.html", patient=patient, reminders=reminder_status(patient)
+        "patient/account.html", patient=patient, reminders=reminder_status(patient), form=form
     )
 
 
@@ -346,13 +363,18 @@ def asset_version() -> str:
     return version
 
 
+def asked(question: red_flags.Question) -> red_flags.Question:
+    """The question with its text in the language of the request, for a page to show."""
+    return replace(question, text=question.asked)
+
+
 @bp.route("/offline")
 def offline():
     """The app shell the service worker shows when the network is gone: no personal data."""
     return render_template(
         "patient/offline.html",
         instructions=_instructions(),
-        questions=[red_flags.BY_ID[q] for q in red_flags.WEEKLY_IDS],
+        questions=[asked(red_flags.BY_ID[q]) for q in red_flags.WEEKLY_IDS],
     )
 
 
@@ -370,6 +392,7 @@ def service_worker() -> Response:
     body = render_template(
         "patient/sw.js",
         version=asset_version(),
+        lang=current_language(),  # the page registers the worker with its language (?lang=)
         assets=[url_for("static", filename=name) for name in SHELL_ASSETS],
         offline_url=url_for(".offline"),
         session_url=url_for(".offline_session"),
@@ -388,7 +411,7 @@ def manifest() -> Response:
     body = {
         "name": "Homestretch",
         "short_name": "Homestretch",
-        "description": "Your home exercises for low back pain, one guided session at a time.",
+        "description": _("Your home exercises for low back pain, one guided session at a time."),
         "start_url": url_for(".today"),
         "scope": "/",
         "display": "standalone",

@@ -33,6 +33,7 @@ EXERCISE_FIELDS = (
     "dose_text",
     "easier_note",
     "harder_note",
+    "translations",  # the same texts in other languages (issue 16)
 )
 
 
@@ -96,9 +97,16 @@ def _load(data: dict[str, Any], now: datetime) -> tuple[int, int]:
         if stage is None:
             stage = TemplateStage(number=stage_spec["number"])
             template.stages.append(stage)
-        for field in ("name", "aim", "frequency", "sessions_per_week", "progression_criteria"):
-            if getattr(stage, field) != stage_spec[field]:
-                setattr(stage, field, stage_spec[field])
+        for field in (
+            "name",
+            "aim",
+            "frequency",
+            "sessions_per_week",
+            "progression_criteria",
+            "translations",
+        ):
+            if getattr(stage, field) != stage_spec.get(field):
+                setattr(stage, field, stage_spec.get(field))
         wanted = [existing[slug] for slug in stage_spec["default_session"]]
         if [link.exercise for link in stage.default_exercises] != wanted:
             stage.default_exercises.clear()

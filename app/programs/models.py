@@ -122,6 +122,8 @@ class Exercise(DosageMixin, db.Model):
     # figure, {"start": <pose>, "end": <pose>} moves between two library poses. Built-in
     # exercises draw their own figure (app.figures.data) and keep None here.
     figure: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # The patient-facing texts in other languages, {"es": {"name": …, "steps": […]}} (issue 16).
+    translations: Mapped[dict[str, dict[str, Any]] | None] = mapped_column(sa.JSON)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set by the services with their `now` (no onupdate: replays must keep their own times).
@@ -178,6 +180,8 @@ class TemplateStage(db.Model):
     frequency: Mapped[str] = mapped_column(sa.String(60), default="")
     sessions_per_week: Mapped[int] = mapped_column(default=5)
     progression_criteria: Mapped[str] = mapped_column(sa.Text, default="")
+    # The stage's name and aim in other languages, {"es": {"name": …}} (issue 16).
+    translations: Mapped[dict[str, dict[str, Any]] | None] = mapped_column(sa.JSON)
 
     template: Mapped[RoutineTemplate] = relationship(back_populates="stages")
     default_exercises: Mapped[list["TemplateStageExercise"]] = relationship(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import time
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired, ValidationError
@@ -12,7 +14,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.forms import choices
 from app.reminders.schedule import LATEST_SEND_TIME, QUIET_UNTIL
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS = (
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+)
 FOLLOW_PROGRAM = "program"
 OWN_DAYS = "own"
 
@@ -36,34 +46,34 @@ class CheckboxesField(SelectMultipleField):
 
 
 class ReminderForm(FlaskForm):
-    enabled = BooleanField("Remind me of my exercises")
+    enabled = BooleanField(_l("Remind me of my exercises"))
     which_days = RadioField(
-        "On which days?",
+        _l("On which days?"),
         choices=choices(
             [
-                (FOLLOW_PROGRAM, "The days of my program (they follow its changes)"),
-                (OWN_DAYS, "Days I choose"),
+                (FOLLOW_PROGRAM, _l("The days of my program (they follow its changes)")),
+                (OWN_DAYS, _l("Days I choose")),
             ]
         ),
         default=FOLLOW_PROGRAM,
-        validators=[InputRequired("Choose the days of your program or your own.")],
+        validators=[InputRequired(_l("Choose the days of your program or your own."))],
     )
     days = CheckboxesField(
-        "My days",
+        _l("My days"),
         choices=choices(enumerate(WEEKDAYS)),
         coerce=int,
     )
     time = SelectField(
-        "At what time?",
+        _l("At what time?"),
         choices=time_choices(),
-        validators=[InputRequired("Choose a time.")],
+        validators=[InputRequired(_l("Choose a time."))],
     )
-    email = BooleanField("By email")
-    push = BooleanField("As phone notifications")
+    email = BooleanField(_l("By email"))
+    push = BooleanField(_l("As phone notifications"))
 
     def chosen_time(self) -> time:
         return time.fromisoformat(self.time.data)
 
     def validate_days(self, field: CheckboxesField) -> None:
         if self.which_days.data == OWN_DAYS and not field.data:
-            raise ValidationError("Pick at least one day, or choose the days of your program.")
+            raise ValidationError(_("Pick at least one day, or choose the days of your program."))

@@ -72,7 +72,9 @@ class Recipient:
 
     ``base_url`` is PUBLIC_BASE_URL (every link is built on it, never on a request's Host);
     ``unsubscribe_url`` the signed one-click link of RFC 8058 (None: no unsubscribe headers);
-    ``settings_url`` the page where the patient changes days, time and channels.
+    ``settings_url`` the page where the patient changes days, time and channels;
+    ``language`` the patient's language ("en" or "es"): callers build and deliver the notice
+    inside ``force_locale(recipient.language)``.
     """
 
     patient_id: int
@@ -82,6 +84,7 @@ class Recipient:
     push: tuple[PushTarget, ...] = ()
     unsubscribe_url: str | None = None
     settings_url: str | None = None
+    language: str = "en"
 
 
 @dataclass(frozen=True)

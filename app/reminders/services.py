@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
@@ -31,10 +32,12 @@ from app.db import utcnow
 from app.enums import ProgramStatus
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import force_locale, language_of
 from app.inputs import DB_INT_MAX
 from app.links import external_url
 from app.patient.models import Patient, Session
 from app.programs.models import Program
+from app.programs.queries import current_program
 from app.reminders.models import PushSubscription, ReminderSettings, SentReminder
 from app.reminders.notifiers import (
     EMAIL,
@@ -88,12 +91,8 @@ def _settings(patient: Patient) -> ReminderSettings | None:
 
 
 def _program_weekdays(patient: Patient) -> tuple[int, ...]:
-    weekdays = db.session.scalar(
-        sa.select(Program.weekdays).where(
-            Program.patient_id == patient.id, Program.status != ProgramStatus.ENDED
-        )
-    )
-    return tuple(sorted(weekdays or ()))
+    program = current_program(patient)
+    return tuple(sorted(program.weekdays or ())) if program else ()
 
 
 def _push_count(patient: Patient) -> int:
@@ -180,9 +179,10 @@ def _settings_for_update(patient: Patient, now: datetime) -> ReminderSettings:
 def check_time(value: time) -> str | None:
     """Return why a reminder time is refused (quiet hours), or None."""
     if not QUIET_UNTIL <= value <= LATEST_SEND_TIME:
-        return (
-            f"Choose a time from {QUIET_UNTIL:%H:%M} to {LATEST_SEND_TIME:%H:%M}: "
-            "no reminder is sent at night."
+        return _(
+            "Choose a time from %(earliest)s to %(latest)s: no reminder is sent at night.",
+            earliest=QUIET_UNTIL.strftime("%H:%M"),
+            latest=LATEST_SEND_TIME.strftime("%H:%M"),
         )
     return None
 
@@ -194,9 +194,9 @@ def update_reminders(patient: Patient, change: ReminderChange, *, now: datetime)
     days = change.days
     if days is not UNSET and days is not None:
         if any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in days):
-            errors["days"] = "Days are numbers from 0 (Monday) to 6 (Sunday)."
+            errors["days"] = _("Days are numbers from 0 (Monday) to 6 (Sunday).")
         elif not days:
-            errors["days"] = "Pick at least one day, or turn reminders off."
+            errors["days"] = _("Pick at least one day, or turn reminders off.")
         else:
             days = sorted(set(days))
     if change.time is not UNSET and (message := check_time(change.time)):
@@ -205,15 +205,15 @@ def update_reminders(patient: Patient, change: ReminderChange, *, now: datetime)
     if channels is not UNSET:
         channels = [c for c in (EMAIL, PUSH) if c in set(channels)]
         if EMAIL in channels and not current.has_email:
-            errors["channels"] = (
+            errors["channels"] = _(
                 "Your account has no email address; ask your clinic to add one, or use phone "
                 "notifications."
             )
         elif PUSH in channels and not current.push_devices:
-            errors["channels"] = "Allow notifications on this phone first, then choose them."
+            errors["channels"] = _("Allow notifications on this phone first, then choose them.")
     enabled = current.enabled if change.enabled is UNSET else bool(change.enabled)
     if enabled and channels is not UNSET and not channels and "channels" not in errors:
-        errors["channels"] = "Choose email or phone notifications, or turn reminders off."
+        errors["channels"] = _("Choose email or phone notifications, or turn reminders off.")
     if errors:
         raise ValidationFailed(errors)
 
@@ -257,13 +257,15 @@ def subscribe_push(
     for the patient's reminders.
     """
     if vapid_settings() is None:
-        raise NotFound("Phone notifications are not set up on this server.")
+        raise NotFound(_("Phone notifications are not set up on this server."))
     problem = validate_subscription(subscription, allow_local=allow_local_endpoints())
     if problem:
         if problem.startswith(("keys.p256dh", "keys.auth")):
             field_name = problem.split(" ", 1)[0]
         else:
             field_name = "keys" if "no keys" in problem else "endpoint"
+        # The field message stays the technical English of push.validate_subscription (the
+        # browser's subscription is at fault, not anything the patient typed).
         raise ValidationFailed({field_name: problem[0].upper() + problem[1:] + "."})
     endpoint = subscription["endpoint"]
     keys = subscription["keys"]
@@ -396,31 +398,33 @@ def unsubscribe_email(patient: Patient, *, now: datetime) -> bool:
 
 # ---------------------------------------------------------------------------- notices
 
-REMINDER_REASON = "You get this email because reminders are on in Homestretch."
-
 
 def reminder_notice(kind: ReminderKind, ttl: int) -> Notice:
-    """Return what a reminder says: that the exercises are ready, never which or why."""
+    """Return what a reminder says: that the exercises are ready, never which or why.
+
+    In the current locale: callers build it inside ``force_locale`` of the patient's language.
+    """
+    reason = _("You get this email because reminders are on in Homestretch.")
     if kind is ReminderKind.FOLLOW_UP:
         # CLINICAL §5 LOW_ADHERENCE: the patient's "gentle nudge" is this follow-up.
         return Notice(
             kind=kind.value,
-            subject="Your exercises are ready when you are",
+            subject=_("Your exercises are ready when you are"),
             title="Homestretch",
-            text="Your exercises are ready when you are. A short session today still counts.",
+            text=_("Your exercises are ready when you are. A short session today still counts."),
             path="/today",
-            link_label="Open today's exercises",
-            reason=REMINDER_REASON,
+            link_label=_("Open today's exercises"),
+            reason=reason,
             ttl=ttl,
         )
     return Notice(
         kind=kind.value,
-        subject="Your exercises for today are ready",
+        subject=_("Your exercises for today are ready"),
         title="Homestretch",
-        text="Your exercises for today are ready.",
+        text=_("Your exercises for today are ready."),
         path="/today",
-        link_label="Open today's exercises",
-        reason=REMINDER_REASON,
+        link_label=_("Open today's exercises"),
+        reason=reason,
         ttl=ttl,
     )
 
@@ -495,6 +499,7 @@ def _load(ids: Sequence[int], now: datetime) -> tuple[list[ReminderInput], dict[
             sa.select(
                 Patient.id,
                 Patient.timezone,
+                Patient.language,
                 User.email,
                 Clinic.name.label("clinic"),
                 Program.id.label("program_id"),
@@ -549,6 +554,7 @@ def _load(ids: Sequence[int], now: datetime) -> tuple[list[ReminderInput], dict[
             push=targets.get(row.id, ()),
             unsubscribe_url=unsubscribe_base + unsubscribe_token(row.id),
             settings_url=settings_url,
+            language=language_of(row),
         )
         chosen = effective_channels(
             row.channels,
@@ -634,8 +640,10 @@ def deliver_claimed(claimed: Sequence[Claimed], now: datetime | None = None) -> 
     for claim in claimed:
         instant = utcnow()
         ttl = int((claim.reminder.send_until - instant).total_seconds())
-        notice = reminder_notice(claim.reminder.kind, max(60, ttl))
-        outcome = deliver(claim.recipient, notice, claim.reminder.channels)
+        # The patient's language, also from the command line (no browser asks there).
+        with force_locale(claim.recipient.language):
+            notice = reminder_notice(claim.reminder.kind, max(60, ttl))
+            outcome = deliver(claim.recipient, notice, claim.reminder.channels)
         gone.extend(outcome.gone)
         reached.extend(outcome.reached)
         if outcome.delivered:

@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.access import patient_required
 from app.db import utcnow
 from app.extensions import csrf
 from app.forms import save
+from app.i18n import force_locale, language_of
 from app.patient.models import Patient
 from app.reminders.forms import FOLLOW_PROGRAM, OWN_DAYS, WEEKDAYS, ReminderForm, time_choices
 from app.reminders.notifiers import EMAIL, PUSH
@@ -62,7 +64,8 @@ def settings():
             channels=chosen if offered else UNSET,
         )
         if save(form, lambda: update_reminders(patient, change, now=utcnow()), fallback="email"):
-            flash("Reminders saved." if form.enabled.data else "Reminders are off.", "success")
+            saved = _("Reminders saved.") if form.enabled.data else _("Reminders are off.")
+            flash(saved, "success")
             return redirect(url_for("reminders.settings"))
     page = render_template(
         "patient/reminders.html",
@@ -84,21 +87,26 @@ def unsubscribe(token: str):
         page = render_template(
             "errors/error.html",
             status=404,
-            title="This link does not work",
-            text="The unsubscribe link is not complete or not valid. Copy the whole link from "
-            "the email, or change your reminders after logging in.",
+            title=_("This link does not work"),
+            text=_(
+                "The unsubscribe link is not complete or not valid. Copy the whole link from "
+                "the email, or change your reminders after logging in."
+            ),
         )
         return page, 404
     done = False
     if request.method == "POST":
         unsubscribe_email(patient, now=utcnow())
         done = True
-    return render_template(
-        "reminders/unsubscribe.html",
-        clinic=patient.clinic.name,
-        done=done,
-        unsubscribed=done or reminder_view(patient).email_unsubscribed,
-    )
+    unsubscribed = done or reminder_view(patient).email_unsubscribed
+    # The page a reminder email links to speaks that email's language (no login here).
+    with force_locale(language_of(patient)):
+        return render_template(
+            "reminders/unsubscribe.html",
+            clinic=patient.clinic.name,
+            done=done,
+            unsubscribed=unsubscribed,
+        )
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,10 +1,12 @@
 // "Needs your attention": a report the server refused (409/422…) is shown with the server's
 // message; the patient corrects and resends it, or discards it on purpose (STACK "Offline").
+import { t } from './i18n.js';
+
 const FIXABLE = {
-  pain_before: 'Pain before (0–10)',
-  pain_after: 'Pain after (0–10)',
-  effort: 'Effort (0–10)',
-  morning_pain: 'Pain this morning (0–10)',
+  pain_before: t('Pain before (0–10)'),
+  pain_after: t('Pain after (0–10)'),
+  effort: t('Effort (0–10)'),
+  morning_pain: t('Pain this morning (0–10)'),
 };
 const TIMES = ['completed_at', 'started_at', 'recorded_at'];
 
@@ -34,13 +36,13 @@ export function attentionItem(entry, { h, uuid, enqueue, remove }) {
   return h(
     'li',
     {},
-    h('strong', {}, entry.label || 'Saved entry'),
-    h('p', {}, entry.problem?.detail || 'The server could not accept this.'),
+    h('strong', {}, entry.label || t('Saved entry')),
+    h('p', {}, entry.problem?.detail || t('The server could not accept this.')),
     errors.length ? h('ul', {}, ...errors.map((e) => h('li', {}, `${e.field}: ${e.message}`))) : null,
     ...fixes,
     h('div', { class: 'nav-buttons' },
-      h('button', { type: 'button', class: 'button', onclick: resend }, 'Correct and send again'),
-      h('button', { type: 'button', class: 'button', onclick: discard }, 'Discard'),
+      h('button', { type: 'button', class: 'button', onclick: resend }, t('Correct and send again')),
+      h('button', { type: 'button', class: 'button', onclick: discard }, t('Discard')),
     ),
   );
 }

@@ -4,6 +4,7 @@
 // through the outbox.
 import { claim, enqueue, h, kept, onOutbox, uuid } from './outbox.js';
 import { callButton, callFor, TITLES } from './results.js';
+import { t } from './i18n.js';
 
 const form = document.querySelector('[data-checkin]');
 const overlay = document.getElementById('rf-overlay');
@@ -20,7 +21,12 @@ kept().then((k) => {
 });
 const RANK = { none: 0, prompt: 1, urgent: 2, emergency: 3 };
 // Said once: the status line says the therapist has been told, and the title thanks the patient.
-const plain = (text) => text.replace(/\s*Your therapist has been told\.\s*/, ' ').replace(/^Thank you\. /, '').trim();
+const TOLD = t('Your therapist has been told.');
+const THANKS = `${t('Thank you.')} `;
+const plain = (text) => {
+  const s = text.replace(TOLD, ' ').replace(/\s+/g, ' ');
+  return (s.startsWith(THANKS) ? s.slice(THANKS.length) : s).trim();
+};
 
 function answers() {
   const flags = {};
@@ -79,7 +85,7 @@ function showResult(statusText) {
     box = h('section', { 'data-js': '', tabindex: '-1' },
       h('h2'), h('p'), h('div', { 'data-call-slot': '' }), h('p', { class: 'hint' }),
       h('p', { 'data-message-slot': '' }),
-      h('a', { class: 'button button-wide', href: '/today' }, 'Back to today'));
+      h('a', { class: 'button button-wide', href: '/today' }, t('Back to today')));
     // Under the page's heading, in place of the questions: the instruction and whom to call
     // on the first screen (on the offline page the form sits lower, in "I have a new symptom").
     (form.closest('details') || form).remove();
@@ -95,15 +101,17 @@ function showResult(statusText) {
   words.textContent = text;
   setCall(slot, call);
   // Urgent: a message reaches the therapist when a call does not (never for emergencies).
+  // The link sits where the sentence has {link} (t leaves a name it is not given).
+  const [before, after] = t('{link} — if you cannot reach them by phone.').split('{link}');
   message.replaceChildren(...(level === 'urgent'
-    ? [h('a', { class: 'tap', href: '/messages#write' }, 'Message your therapist'), ' — if you cannot reach them by phone.']
+    ? [before, h('a', { class: 'tap', href: '/messages#write' }, t('Message your therapist')), after]
     : []));
   status.textContent = statusText;
 }
 
 let sentId = null;
 let settled = false;
-const KEPT = 'Saved on this phone — will send when online. Do not wait for it.';
+const KEPT = t('Saved on this phone — will send when online. Do not wait for it.');
 
 async function send(flags, level) {
   const body = payload(flags);
@@ -113,8 +121,8 @@ async function send(flags, level) {
   form.querySelectorAll('input, button').forEach((el) => {
     el.disabled = true;
   });
-  showResult('Sending to your therapist…');
-  await enqueue('checkin', '/api/v1/checkins', body, form.dataset.checkin === 'morning' ? 'Morning check-in' : 'New symptom report');
+  showResult(t('Sending to your therapist…'));
+  await enqueue('checkin', '/api/v1/checkins', body, form.dataset.checkin === 'morning' ? t('Morning check-in') : t('New symptom report'));
   if (!settled) showResult(KEPT);
 }
 
@@ -126,7 +134,7 @@ onOutbox(({ type, entry, body }) => {
     const i = body.instruction;
     if (RANK[i.level] > RANK[shown.level]) shown = { level: i.level, text: i.text };
     if (i.level === shown.level && i.call) shown.call = i.call;
-    showResult(shown.level === 'emergency' ? 'Your therapist has been told.' : 'Sent to your therapist.');
+    showResult(shown.level === 'emergency' ? TOLD : t('Sent to your therapist.'));
   } else if (type === 'kept' || type === 'login') {
     showResult(KEPT);
   }
@@ -159,9 +167,9 @@ function offerNone() {
         clear(set);
         n += 1;
       }
-      live.textContent = n ? `Answered “No” to ${n} question${n === 1 ? '' : 's'}. Check them, then send.` : 'Every question is answered.';
+      live.textContent = !n ? t('Every question is answered.') : n === 1 ? t('Answered “No” to {n} question. Check them, then send.', { n }) : t('Answered “No” to {n} questions. Check them, then send.', { n });
     },
-  }, 'None of these');
+  }, t('None of these'));
   sets.at(-1).after(none, live);
 }
 
@@ -182,11 +190,11 @@ if (form && overlay && 'indexedDB' in window) {
     const problems = [];
     if (level === 'none') {
       for (const set of form.querySelectorAll('[data-question]')) {
-        if (!(set.dataset.question in flags)) problems.push(invalid(set, 'Answer yes or no.'));
+        if (!(set.dataset.question in flags)) problems.push(invalid(set, t('Answer yes or no.')));
       }
       const pain = form.querySelector('.scale');
       if (pain && !form.querySelector('input[name="morning_pain"]:checked')) {
-        problems.unshift(invalid(pain, 'Choose a number from 0 to 10.'));
+        problems.unshift(invalid(pain, t('Choose a number from 0 to 10.')));
       }
     }
     if (problems.length) {

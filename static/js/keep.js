@@ -3,6 +3,7 @@
 // cleared at logout with everything else this phone keeps. The only patient data kept. The
 // service worker keeps its figures with it (each moving, and still for reduced motion).
 import { flush, kept, request, store } from './outbox.js';
+import { t } from './i18n.js';
 
 async function keep() {
   try {
@@ -23,7 +24,7 @@ async function logOut(event) {
   const [waiting, attention] = await Promise.all([store.all('outbox'), store.all('attention')]);
   if (!waiting.length && !attention.length) {
     await store.forget();
-  } else if (!confirm('Something you did is not sent yet. It stays on this phone and is sent after you log in again. Log out?')) {
+  } else if (!confirm(t('Something you did is not sent yet. It stays on this phone and is sent after you log in again. Log out?'))) {
     return;
   } else {
     await store.del('kept', 'today');

@@ -3,6 +3,7 @@
 // patient can leave and come back; "Send" saves the response in the outbox first (with the UUID
 // made when the questionnaire was opened), then sends it to /api/v1/measures.
 import { claim, enqueue, h, onOutbox, store } from './outbox.js';
+import { t } from './i18n.js';
 
 const form = document.querySelector('form[data-measure]');
 
@@ -56,10 +57,10 @@ if (form && 'indexedDB' in window) {
     const rated = step.querySelector('input[type="radio"]:checked');
     const label = step.querySelector('input[name^="l-"]:not([type="hidden"])');
     const named = label ? label.value.trim() : '';
-    if (label && !named && rated) return !problem(step, 'Name the activity first.');
-    if (label && named && !rated) return !problem(step, 'Choose how well you can do it.');
+    if (label && !named && rated) return !problem(step, t('Name the activity first.'));
+    if (label && named && !rated) return !problem(step, t('Choose how well you can do it.'));
     if (step.hasAttribute('data-required') && !rated) {
-      return !problem(step, label ? 'Name an activity and choose how well you can do it.' : 'Choose an answer.');
+      return !problem(step, label ? t('Name an activity and choose how well you can do it.') : t('Choose an answer.'));
     }
     problem(step, '');
     return true;
@@ -71,14 +72,14 @@ if (form && 'indexedDB' in window) {
       step.hidden = i !== at;
     });
     const questions = steps.length - 2;
-    progress.textContent = at === 0 ? '' : at > questions ? 'All done' : `${at} of ${questions}`;
+    progress.textContent = at === 0 ? '' : at > questions ? t('All done') : t('{n} of {count}', { n: at, count: questions });
     if (focus) (steps[at].querySelector('h2, legend') || steps[at]).focus?.();
     scrollTo(0, 0);
   }
 
   steps.forEach((step, i) => {
     const nav = h('div', { class: 'measure-nav' });
-    if (i > 0) nav.append(h('button', { type: 'button', class: 'button', 'data-back': '', onclick: () => { show(i - 1); save(); } }, 'Back'));
+    if (i > 0) nav.append(h('button', { type: 'button', class: 'button', 'data-back': '', onclick: () => { show(i - 1); save(); } }, t('Back')));
     if (i < steps.length - 1) {
       const optional = !step.hasAttribute('data-required') && step.querySelector('input[name^="l-"]');
       nav.append(h('button', {
@@ -90,7 +91,7 @@ if (form && 'indexedDB' in window) {
           show(i + 1);
           save(); // with the new place, so coming back opens this screen
         },
-      }, i === 0 ? 'Start' : optional ? 'Next (or skip)' : 'Next'));
+      }, i === 0 ? t('Start') : optional ? t('Next (or skip)') : t('Next')));
     }
     step.append(nav);
     step.querySelector('h2, legend')?.setAttribute('tabindex', '-1');
@@ -143,24 +144,24 @@ if (form && 'indexedDB' in window) {
     form.querySelectorAll('button, input').forEach((el) => {
       el.disabled = true;
     });
-    status.textContent = 'Sending…';
+    status.textContent = t('Sending…');
     form.after(status);
     // The draft (with this id) stays until the answers have arrived: a reload before then
     // resumes the same questionnaire, so it is stored once, never twice.
     await enqueue('measure', '/api/v1/measures', payload, form.dataset.name);
-    if (status.textContent === 'Sending…') status.textContent = 'Saved on this phone — will send when online.';
+    if (status.textContent === t('Sending…')) status.textContent = t('Saved on this phone — will send when online.');
   });
   onOutbox(({ type, entry, body }) => {
     if (entry.id !== sentId) return;
     if (type === 'sent') {
       store.del('kept', key).catch(() => {});
       form.remove();
-      status.textContent = 'Thank you — your answers are saved and your therapist can see them.';
-      status.after(h('p', {}, h('a', { class: 'button button-primary', href: '/measures' }, 'Next questionnaire')));
+      status.textContent = t('Thank you — your answers are saved and your therapist can see them.');
+      status.after(h('p', {}, h('a', { class: 'button button-primary', href: '/measures' }, t('Next questionnaire'))));
     } else if (type === 'refused') {
-      status.textContent = body?.detail || 'Some answers need your attention.';
+      status.textContent = body?.detail || t('Some answers need your attention.');
     } else {
-      status.textContent = 'Saved on this phone — will send when online.';
+      status.textContent = t('Saved on this phone — will send when online.');
     }
   });
 }

@@ -3,11 +3,12 @@
 // hands it to the same player, whose finished session goes through the same outbox.
 import { h, kept } from './outbox.js';
 import { start } from './player.js';
+import { t } from './i18n.js';
 
 const form = document.querySelector('[data-player][data-offline]');
 const template = document.getElementById('step-template');
 const sided = new Set((form?.dataset.sided || '').split(' '));
-const SIDE = { left: 'left side', right: 'right side', both: 'each side', alternating: 'alternating sides' };
+const SIDE = { left: t('left side'), right: t('right side'), both: t('each side'), alternating: t('alternating sides') };
 
 const secs = (s) => {
   const m = Math.floor(s / 60);
@@ -19,12 +20,12 @@ const secs = (s) => {
 function dose(i, perSide) {
   const p = [];
   const n = i.sets;
-  if (i.reps_per_set?.length) p.push(`${i.reps_per_set.length} sets of ${i.reps_per_set.join(', ')}`);
-  else if (i.reps) p.push(n > 1 ? `${n} × ${i.reps}` : `${i.reps} reps`);
+  if (i.reps_per_set?.length) p.push(t('{n} sets of {reps}', { n: i.reps_per_set.length, reps: i.reps_per_set.join(', ') }));
+  else if (i.reps) p.push(n > 1 ? `${n} × ${i.reps}` : t('{reps} reps', { reps: i.reps }));
   else if (i.distance_m) p.push(n > 1 ? `${n} × ${i.distance_m} m` : `${i.distance_m} m`);
   else if (i.duration_seconds) p.push(n > 1 ? `${n} × ${secs(i.duration_seconds)}` : secs(i.duration_seconds));
-  else if (i.hold_seconds) p.push(n > 1 ? `${n} × hold` : 'hold');
-  if (i.hold_seconds) p.push(`${secs(i.hold_seconds)} hold`);
+  else if (i.hold_seconds) p.push(n > 1 ? t('{n} × hold', { n }) : t('hold'));
+  if (i.hold_seconds) p.push(t('{time} hold', { time: secs(i.hold_seconds) }));
   if ((i.side && i.side !== 'both') || (i.side === 'both' && perSide)) p.push(SIDE[i.side] || i.side);
   if (i.load) p.push(i.load);
   return p.join(' · ');
@@ -46,7 +47,7 @@ function step(item, index, count) {
     alt: perSide && item.side === 'alternating' ? 1 : null,
   };
   for (const [k, v] of Object.entries(data)) if (v) section.dataset[k] = v;
-  section.querySelector('h2 small').textContent = `${index} of ${count}`;
+  section.querySelector('h2 small').textContent = t('{n} of {count}', { n: index, count });
   section.querySelector('h2 span').textContent = item.exercise.name;
   section.querySelector('.dose').textContent = dose(item, perSide);
   // The figures were kept by the service worker with the program (issue 11).
@@ -68,9 +69,11 @@ async function build() {
   const today = copy?.body;
   if (!today || today.status === 'none' || !today.items.length) return; // "not on this phone yet" stays
   document.querySelector('[data-none]').hidden = true;
-  const when = new Date(copy.at).toLocaleString(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
-  document.querySelector('[data-meta]').textContent =
-    `Stage ${today.stage} · ${today.items.length} exercise${today.items.length === 1 ? '' : 's'} · kept on this phone ${when}`;
+  const when = new Date(copy.at).toLocaleString(document.documentElement.lang, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  const v = { stage: today.stage, n: today.items.length, when };
+  document.querySelector('[data-meta]').textContent = v.n === 1
+    ? t('Stage {stage} · {n} exercise · kept on this phone {when}', v)
+    : t('Stage {stage} · {n} exercises · kept on this phone {when}', v);
   if (today.status !== 'active') {
     const stopped = document.querySelector(`[data-stopped="${today.status}"]`);
     if (stopped) stopped.hidden = false;

@@ -3,6 +3,8 @@
 // it; 4xx refusals (409/422…) move it to "needs your attention", never dropped silently.
 // The same database keeps the patient's program (the JSON of /api/v1/me/today, refreshed on
 // every online visit, cleared at logout) so a session can start with no signal.
+import { t } from './i18n.js';
+
 const STORES = ['outbox', 'attention', 'kept'];
 const listeners = new Set();
 const claimed = new Set();
@@ -35,10 +37,10 @@ function openDb() {
 async function tx(store, mode, fn) {
   const db = await openDb();
   return new Promise((resolve, reject) => {
-    const t = db.transaction(store, mode);
-    const req = fn(t.objectStore(store));
-    t.oncomplete = () => resolve(req && req.result);
-    t.onerror = t.onabort = () => reject(t.error);
+    const x = db.transaction(store, mode);
+    const req = fn(x.objectStore(store));
+    x.oncomplete = () => resolve(req && req.result);
+    x.onerror = x.onabort = () => reject(x.error);
   });
 }
 const all = (s) => tx(s, 'readonly', (st) => st.getAll());
@@ -202,8 +204,6 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 async function render() {
   const boxes = document.querySelectorAll('[data-outbox]');
   let waiting = [];
@@ -223,14 +223,19 @@ async function render() {
     if (waiting.length) {
       const kinds = new Set(waiting.map((e) => e.kind));
       const word = kinds.size === 1 && (kinds.has('session') || kinds.has('message')) ? [...kinds][0] : 'report';
-      const what = plural(waiting.length, word);
+      const n = waiting.length;
+      const what = word === 'session' ? (n === 1 ? t('{n} session', { n }) : t('{n} sessions', { n }))
+        : word === 'message' ? (n === 1 ? t('{n} message', { n }) : t('{n} messages', { n }))
+        : n === 1 ? t('{n} report', { n }) : t('{n} reports', { n });
       if (state === 'login') {
         const next = encodeURIComponent(location.pathname);
-        parts.push(h('p', { role: 'status' }, `${what} saved on this phone. `,
-          h('a', { href: `/auth/login?next=${next}` }, 'Log in again'), ' to send it.'));
+        // The link sits where the sentence has {link} (t leaves a name it is not given).
+        const [before, after] = t('{what} saved on this phone. {link} to send it.', { what }).split('{link}');
+        parts.push(h('p', { role: 'status' }, before,
+          h('a', { href: `/auth/login?next=${next}` }, t('Log in again')), after));
       } else {
-        parts.push(h('p', { role: 'status', 'data-waiting': waiting.length },
-          `${what} saved on this phone — will send when online.`));
+        parts.push(h('p', { role: 'status', 'data-waiting': n },
+          t('{what} saved on this phone — will send when online.', { what })));
       }
     }
     const sent = sentNow.filter((x) => !claimed.has(x.entry.id));
@@ -243,7 +248,7 @@ async function render() {
       const { attentionItem } = await import('./attention.js');
       const fix = { h, uuid, enqueue, remove: (id) => del('attention', id).then(render) };
       parts.push(h('div', { class: 'attention' },
-        h('h2', {}, 'Needs your attention'),
+        h('h2', {}, t('Needs your attention')),
         h('ul', {}, ...attention.map((entry) => attentionItem(entry, fix)))));
     }
     box.replaceChildren(...parts);
@@ -255,7 +260,7 @@ async function render() {
 
 if ('indexedDB' in window) {
   if ('serviceWorker' in navigator) {
-    navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
+    navigator.serviceWorker.register(`/sw.js?lang=${document.documentElement.lang}`, { scope: '/' }).catch(() => {});
     navigator.serviceWorker.addEventListener('message', (e) => e.data === 'flush' && flush());
   }
   addEventListener('online', flush);

@@ -1,6 +1,7 @@
 // Guided player: timers, set counter, sides, beep; without this script the page is one plain
 // form. The offline shell (offline-session.js) builds the same form from the kept program.
 import { claim, enqueue, h, onOutbox, uuid } from './outbox.js';
+import { t } from './i18n.js';
 
 const quiet = matchMedia('(prefers-reduced-motion: reduce)');
 let audio = null;
@@ -36,14 +37,14 @@ function signal() {
 
 const num = (v) => (v === null || v === '' || v === undefined ? null : Number(v));
 const ints = (s) => (s ? s.split(',').map(Number) : []);
-const SIDES = ['Left side', 'Right side'];
+const SIDES = [t('Left side'), t('Right side')];
 /** 295 → "4:55" on a long timer, 8 → "8" on a short one. */
 export const clock = (s, long) => (long ? `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}` : String(s));
 /** 300 → "5 minutes", 75 → "1 minute 15 seconds", 10 → "10 seconds" (for the screen reader). */
 const spoken = (s) => {
   const m = Math.floor(s / 60);
-  const p = (n, w) => `${n} ${w}${n === 1 ? '' : 's'}`;
-  return [m && p(m, 'minute'), (s % 60 || !m) && p(s % 60, 'second')].filter(Boolean).join(' ');
+  const n = s % 60;
+  return [m && (m === 1 ? t('{n} minute', { n: m }) : t('{n} minutes', { n: m })), (n || !m) && (n === 1 ? t('{n} second', { n }) : t('{n} seconds', { n }))].filter(Boolean).join(' ');
 };
 
 /** The timer and set counter of one exercise screen; `next` moves on to the next screen. */
@@ -78,7 +79,7 @@ function exerciseTimer(section, announce, next, nextLabel) {
   const phaseText = h('p', { class: 'phase' });
   const progress = h('p', { class: 'progress' });
   const main = h('button', { type: 'button', class: 'button button-primary', onclick: press });
-  const again = h('button', { type: 'button', class: 'button', hidden: '', onclick: restart }, 'Start again');
+  const again = h('button', { type: 'button', class: 'button', hidden: '', onclick: restart }, t('Start again'));
   const box = h('div', { class: 'timer' }, phaseText, count, progress, main, again);
   // The figure and the timer side by side (stacked on a narrow phone): one screen, one hand.
   const figure = section.querySelector('.figure');
@@ -102,22 +103,25 @@ function exerciseTimer(section, announce, next, nextLabel) {
     const text = seconds === undefined ? '' : clock(seconds, long);
     if (phase === 'hold' && text !== count.textContent && seconds < hold) say('count', seconds);
     count.textContent = text;
-    progress.textContent = `Set ${Math.min(set + 1, sets)} of ${sets}${kind === 'hold' && !finished ? ` · hold ${rep + 1} of ${holdsIn(set)}` : ''}`;
-    const ready = blocks === 2 ? `${SIDES[side]}: ` : alt && kind === 'count' ? 'Swap sides each time. ' : '';
+    const v = { n: Math.min(set + 1, sets), sets, rep: rep + 1, reps: holdsIn(set), side: SIDES[side] };
+    progress.textContent = kind === 'hold' && !finished ? t('Set {n} of {sets} · hold {rep} of {reps}', v) : t('Set {n} of {sets}', v);
+    const own = kind === 'count';
     phaseText.textContent = {
-      ready: ready + (kind === 'count' ? 'do the set at your own pace' : 'ready when you are'),
-      hold: alt ? `Hold · ${SIDES[sideNow()]}` : 'Hold',
-      relax: 'Relax',
-      time: 'Keep going',
-      rest: 'Rest',
-      done: 'Exercise done — well done',
-    }[phase].replace(/^./, (c) => c.toUpperCase());
+      ready: blocks === 2
+        ? own ? t('{side}: do the set at your own pace', v) : t('{side}: ready when you are', v)
+        : alt && own ? t('Swap sides each time. Do the set at your own pace') : own ? t('Do the set at your own pace') : t('Ready when you are'),
+      hold: alt ? t('Hold · {side}', { side: SIDES[sideNow()] }) : t('Hold'),
+      relax: t('Relax'),
+      time: t('Keep going'),
+      rest: t('Rest'),
+      done: t('Exercise done — well done'),
+    }[phase];
     main.textContent = {
-      ready: kind === 'count' ? (blocks === 2 ? `${SIDES[side]} done` : 'Set done') : kind === 'hold' ? 'Start hold' : 'Start',
-      hold: 'Stop',
-      relax: 'Stop',
-      time: 'Stop',
-      rest: 'Skip rest',
+      ready: own ? (blocks === 2 ? t('{side} done', v) : t('Set done')) : kind === 'hold' ? t('Start hold') : t('Start'),
+      hold: t('Stop'),
+      relax: t('Stop'),
+      time: t('Stop'),
+      rest: t('Skip rest'),
       done: nextLabel,
     }[phase];
   }
@@ -143,7 +147,7 @@ function exerciseTimer(section, announce, next, nextLabel) {
       phase = 'ready';
       signal();
       say('switch');
-      announce(`${SIDES[side]} now. ${kind === 'count' ? 'Tap when done.' : 'Ready when you are.'}`);
+      announce(kind === 'count' ? t('{side} now. Tap when done.', { side: SIDES[side] }) : t('{side} now. Ready when you are.', { side: SIDES[side] }));
       return draw();
     }
     side = 0;
@@ -159,18 +163,18 @@ function exerciseTimer(section, announce, next, nextLabel) {
       section.querySelector('input[name$="-status"][value="done"]').checked = true;
       signal();
       say('done');
-      announce(`Exercise done. ${nextLabel} when you are ready.`);
+      announce(t('Exercise done. {next} when you are ready.', { next: nextLabel }));
       return draw();
     }
     if (rest > 0) {
       phase = 'rest';
       signal();
       say('rest', rest);
-      announce(`Rest ${spoken(rest)}. Then set ${set + 1} of ${sets}.`);
+      announce(t('Rest {time}. Then set {n} of {sets}.', { time: spoken(rest), n: set + 1, sets }));
       return countdown(rest, () => {
         phase = 'ready';
         signal();
-        announce(`Set ${set + 1} of ${sets}. Ready when you are.`);
+        announce(t('Set {n} of {sets}. Ready when you are.', { n: set + 1, sets }));
         draw();
       });
     }
@@ -181,7 +185,7 @@ function exerciseTimer(section, announce, next, nextLabel) {
   function startHold() {
     phase = 'hold';
     say('hold', hold);
-    announce(alt ? `${SIDES[sideNow()]}: hold ${spoken(hold)}` : `Hold ${spoken(hold)}`);
+    announce(alt ? t('{side}: hold {time}', { side: SIDES[sideNow()], time: spoken(hold) }) : t('Hold {time}', { time: spoken(hold) }));
     countdown(hold, () => {
       credit(1);
       rep += 1;
@@ -208,7 +212,7 @@ function exerciseTimer(section, announce, next, nextLabel) {
     if (phase === 'ready' && kind === 'hold') return startHold();
     if (phase === 'ready' && kind === 'time') {
       phase = 'time';
-      announce(`Keep going for ${spoken(duration)}`);
+      announce(t('Keep going for {time}', { time: spoken(duration) }));
       return countdown(duration, () => {
         credit(1);
         sideDone();
@@ -255,8 +259,8 @@ export function start(form) {
     });
     steps[0].append(h('label', { class: 'check sound', for: id }, box, h('span', {}, text)));
   };
-  toggle('sound', 'Beep and vibrate when a timer ends');
-  if (canSpeak) toggle('voice', 'Say the steps aloud');
+  toggle('sound', t('Beep and vibrate when a timer ends'));
+  if (canSpeak) toggle('voice', t('Say the steps aloud'));
   form.before(live);
 
   const error = (step, text) => {
@@ -280,7 +284,7 @@ export function start(form) {
 
   function canLeave(step) {
     step.querySelector('.js-error')?.remove();
-    if (!ready(step)) return error(step, step === steps[0] ? 'Choose a number from 0 to 10 first.' : 'Choose done, partly or skipped.');
+    if (!ready(step)) return error(step, step === steps[0] ? t('Choose a number from 0 to 10 first.') : t('Choose done, partly or skipped.'));
     const timer = timers.get(step);
     if (timer && !step.querySelector('input[name$="-status"]:checked')) {
       step.querySelector(`input[name$="-status"][value="${timer.complete() ? 'done' : 'partial'}"]`).checked = true;
@@ -316,7 +320,7 @@ export function start(form) {
   }
 
   steps.forEach((step, i) => {
-    const label = i === 0 ? 'Start' : i === steps.length - 2 ? 'Next: finish' : 'Next exercise';
+    const label = i === 0 ? t('Start') : i === steps.length - 2 ? t('Next: finish') : t('Next exercise');
     const go = () => {
       if (!canLeave(step)) return;
       timers.get(step)?.stop();
@@ -324,7 +328,7 @@ export function start(form) {
     };
     if (step.classList.contains('exercise')) timers.set(step, exerciseTimer(step, announce, go, label));
     const nav = h('div', { class: 'nav-buttons' });
-    if (i > 0) nav.append(h('button', { type: 'button', class: 'button', onclick: () => show(i - 1) }, 'Back'));
+    if (i > 0) nav.append(h('button', { type: 'button', class: 'button', onclick: () => show(i - 1) }, t('Back')));
     if (i < steps.length - 1) nav.append(h('button', { type: 'button', class: 'button button-primary', onclick: go }, label));
     step.append(nav);
   });
@@ -340,14 +344,14 @@ export function start(form) {
     for (const step of steps.filter((s) => s.dataset.item)) {
       const status = step.querySelector('input[name$="-status"]:checked')?.value;
       if (!status) continue;
-      const t = timers.get(step).result;
+      const r = timers.get(step).result;
       const reason = step.querySelector('input[name$="-skip_reason"]').value.trim();
       exercises.push({
         program_item_id: Number(step.dataset.item),
         status,
-        sets_done: status === 'skipped' ? 0 : t.sets_done || null,
-        reps_done: status === 'skipped' ? 0 : t.reps_done || null,
-        hold_seconds: t.hold_seconds,
+        sets_done: status === 'skipped' ? 0 : r.sets_done || null,
+        reps_done: status === 'skipped' ? 0 : r.reps_done || null,
+        hold_seconds: r.hold_seconds,
         pain_during: num(step.querySelector('select[name$="-pain_during"]').value),
         skip_reason: reason || null,
       });
@@ -366,10 +370,10 @@ export function start(form) {
   }
 
   async function showSummary(body, state) {
-    const back = h('a', { class: 'button button-wide', href: '/today' }, 'Back to today');
+    const back = h('a', { class: 'button button-wide', href: '/today' }, t('Back to today'));
     // The traffic light's card is shared with the outbox box, and loaded once there is one.
     const card = body ? (await import('./results.js')).lightCard(body) : [h('p', { class: 'notice' }, state)];
-    summary.replaceChildren(h('h2', { tabindex: '-1' }, body ? 'Session saved' : 'Session finished'), ...card, back);
+    summary.replaceChildren(h('h2', { tabindex: '-1' }, body ? t('Session saved') : t('Session finished')), ...card, back);
     summary.querySelector('h2').focus();
   }
 
@@ -378,25 +382,25 @@ export function start(form) {
     if (entry.id !== sessionId) return;
     settled = type === 'sent' || type === 'refused';
     if (type === 'sent') showSummary(body);
-    else if (type === 'refused') showSummary(null, 'The server could not accept this session: see “Needs your attention” above.');
-    else showSummary(null, 'Saved on this phone — will send when online.');
+    else if (type === 'refused') showSummary(null, t('The server could not accept this session: see “Needs your attention” above.'));
+    else showSummary(null, t('Saved on this phone — will send when online.'));
   });
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (!pain()) {
       show(0);
-      return error(steps[0], 'Choose a number from 0 to 10 first.');
+      return error(steps[0], t('Choose a number from 0 to 10 first.'));
     }
     form.querySelector('[type="submit"]').disabled = true;
-    timers.forEach((t) => t.stop());
+    timers.forEach((x) => x.stop());
     const payload = report();
     form.hidden = true;
-    showSummary(null, 'Saving…');
-    const day = new Date().toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+    showSummary(null, t('Saving…'));
+    const day = new Date().toLocaleDateString(document.documentElement.lang, { weekday: 'short', day: 'numeric', month: 'short' });
     // Written to this phone first, then sent (STACK "Offline").
-    await enqueue('session', '/api/v1/sessions', payload, `Session on ${day}`);
-    if (!settled) showSummary(null, 'Saved on this phone — will send when online.');
+    await enqueue('session', '/api/v1/sessions', payload, t('Session on {day}', { day }));
+    if (!settled) showSummary(null, t('Saved on this phone — will send when online.'));
   });
 }
 

@@ -1,6 +1,8 @@
 // Phone notifications (DESIGN §4 "Reminders"): subscribe this browser with the key the server
 // publishes (VAPID, RFC 8292) and store the subscription; the service worker shows what comes.
 // A notification never carries health data: it says that exercises or a message are waiting.
+import { t } from './i18n.js';
+
 const button = document.querySelector('[data-push-subscribe]');
 const status = document.querySelector('[data-push-status]');
 const say = (text) => {
@@ -27,7 +29,7 @@ async function subscribe() {
   button.disabled = true;
   try {
     if ((await Notification.requestPermission()) !== 'granted') {
-      say('Notifications are blocked for Homestretch. You can allow them in this browser’s site settings.');
+      say(t('Notifications are blocked for Homestretch. You can allow them in this browser’s site settings.'));
       return;
     }
     const key = await fetch(button.dataset.keyUrl, { credentials: 'same-origin' }).then((r) => r.json());
@@ -37,21 +39,21 @@ async function subscribe() {
       (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key.public_key) }));
     await store(subscription);
     button.hidden = true;
-    say('Notifications are on for this phone. Tick “As phone notifications” and save to have reminders here.');
+    say(t('Notifications are on for this phone. Tick “As phone notifications” and save to have reminders here.'));
   } catch {
-    say('Notifications could not be turned on just now. Please try again when you have a signal.');
+    say(t('Notifications could not be turned on just now. Please try again when you have a signal.'));
   } finally {
     button.disabled = false;
   }
 }
 
 if (button && 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window) {
-  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
+  navigator.serviceWorker.register(`/sw.js?lang=${document.documentElement.lang}`, { scope: '/' }).catch(() => {});
   navigator.serviceWorker.ready
     .then((reg) => reg.pushManager.getSubscription())
     .then((existing) => {
       if (existing && Notification.permission === 'granted') {
-        say('Notifications are on for this phone.');
+        say(t('Notifications are on for this phone.'));
         return store(existing).catch(() => {}); // keys may have changed: the server refreshes them
       }
       button.hidden = false;
@@ -62,5 +64,5 @@ if (button && 'serviceWorker' in navigator && 'PushManager' in window && 'Notifi
     });
   button.addEventListener('click', subscribe);
 } else if (status) {
-  say('This browser cannot show notifications from Homestretch; reminders can come by email.');
+  say(t('This browser cannot show notifications from Homestretch; reminders can come by email.'));
 }

@@ -2,45 +2,52 @@
 // instruction and whom to call. Loaded by the pages that show them, and by the outbox box only
 // when something sent from this phone has an answer to show.
 import { h } from './outbox.js';
+import { t } from './i18n.js';
 
-const cap = (s) => s[0].toUpperCase() + s.slice(1);
+const LIGHTS = { green: t('Green'), amber: t('Amber'), red: t('Red'), unknown: t('Unknown') };
 
 export const TITLES = {
-  emergency: 'Go to an emergency department now',
-  urgent: 'Contact your therapist or doctor today',
-  prompt: 'Your therapist will review this',
-  none: 'Thank you',
+  emergency: t('Go to an emergency department now'),
+  urgent: t('Contact your therapist or doctor today'),
+  prompt: t('Your therapist will review this'),
+  none: t('Thank you'),
 };
+
+const EMS = t('the emergency services');
 
 /** A large tap-to-call button for {number, who, label} (DESIGN §4 `call`), and whom it reaches. */
 export function callButton(call) {
   if (!call?.number) return [];
   const a = h('a', { class: 'button button-call', href: `tel:${call.number.replace(/[^0-9+]/g, '')}`, 'data-call': '' },
     h('span', {}, call.label));
-  if (call.label !== `Call ${call.number}`) a.append(h('small', {}, call.number));
-  return call.who && call.who !== 'the emergency services' ? [a, h('p', { class: 'call-who' }, call.who)] : [a];
+  if (!call.label.includes(call.number)) a.append(h('small', {}, call.number)); // "Call your clinic"
+  return call.who && call.who !== EMS ? [a, h('p', { class: 'call-who' }, call.who)] : [a];
 }
 
 /** Whom to call at this level from the kept contact, as the server's `call` would say it. */
 export function callFor(level, c) {
   if (level === 'emergency' && c?.emergency_number) {
-    return { number: c.emergency_number, who: 'the emergency services', label: `Call ${c.emergency_number}` };
+    return { number: c.emergency_number, who: EMS, label: t('Call {number}', { number: c.emergency_number }) };
   }
   if (level === 'urgent' && c?.clinic_phone) {
-    return { number: c.clinic_phone, who: [c.therapist, c.clinic].filter(Boolean).join(', ') || 'your clinic', label: 'Call your clinic' };
+    return { number: c.clinic_phone, who: [c.therapist, c.clinic].filter(Boolean).join(', ') || t('your clinic'), label: t('Call your clinic') };
   }
   return null;
 }
 
 /** A session's traffic light (CLINICAL §4), with the safety questions a RED result calls for. */
-export function lightCard(body, what = 'Pain') {
+export function lightCard(body, label) {
   const l = body.light;
+  const v = { label, before: body.pain_before, peak: body.peak_pain };
+  const peak = body.peak_pain !== null;
   const card = h('div', { class: `card light light-${l}`, role: 'status' },
-    h('h2', {}, h('span', { class: 'dot', 'aria-hidden': 'true' }), ` ${cap(l)}: ${body.light_message}`),
-    h('p', {}, `${what} ${body.pain_before} before${body.peak_pain === null ? '' : `, ${body.peak_pain} at most during or after`}.`),
-    body.light_provisional ? h('p', { class: 'hint' }, 'Tomorrow morning’s check-in will confirm this.') : null);
+    h('h2', {}, h('span', { class: 'dot', 'aria-hidden': 'true' }), ` ${LIGHTS[l] || l}: ${body.light_message}`),
+    h('p', {}, label
+      ? peak ? t('{label}: pain {before} before, {peak} at most during or after.', v) : t('{label}: pain {before} before.', v)
+      : peak ? t('Pain {before} before, {peak} at most during or after.', v) : t('Pain {before} before.', v)),
+    body.light_provisional ? h('p', { class: 'hint' }, t('Tomorrow morning’s check-in will confirm this.')) : null);
   if (l === 'red') {
-    card.append(h('p', { class: 'notice' }, 'Please answer a few safety questions now. ', h('a', { href: '/checkin' }, 'Open the check-in')));
+    card.append(h('p', { class: 'notice' }, t('Please answer a few safety questions now.'), ' ', h('a', { href: '/checkin' }, t('Open the check-in'))));
   }
   return [card];
 }
@@ -51,10 +58,10 @@ export function sentItems(list) {
   const seen = new Set();
   const out = [];
   for (const { entry, body } of list) {
-    const label = entry.label || 'Report';
+    const label = entry.label || t('Report');
     const i = body?.instruction;
     if (entry.kind === 'session' && body?.light) {
-      out.push(...lightCard(body, `${label}: pain`));
+      out.push(...lightCard(body, label));
       continue;
     }
     const act = i && (i.level === 'emergency' || i.level === 'urgent');
@@ -63,7 +70,7 @@ export function sentItems(list) {
     seen.add(key);
     out.push(act
       ? h('div', { class: 'card card-alert', role: 'alert' }, h('h2', {}, TITLES[i.level]), h('p', {}, i.text), ...callButton(i.call))
-      : h('p', { class: 'sent', role: 'status' }, `Sent: ${label}.`));
+      : h('p', { class: 'sent', role: 'status' }, t('Sent: {label}.', { label })));
   }
   return out;
 }

@@ -1,30 +1,21 @@
 // Spoken cues for the player (issue 11), loaded only when the voice is on: the browser's own
-// speech synthesis, so nothing leaves the phone. Words in the page's language (<html lang>).
+// speech synthesis, so nothing leaves the phone. Words in the page's language (i18n.js, <html lang>).
 // Once loaded it also puts a mute switch under each timer, for one hand in the middle of a set.
+import { t } from './i18n.js';
+
 const WORDS = {
-  en: {
-    next: (name) => `Next exercise: ${name}`,
-    hold: (s) => `Hold, ${s} second${s === 1 ? '' : 's'}`,
-    relax: 'Relax',
-    rest: (s) => `Rest, ${s} second${s === 1 ? '' : 's'}`,
-    switch: 'Switch sides',
-    done: 'Exercise done',
-  },
-  es: {
-    next: (name) => `Siguiente ejercicio: ${name}`,
-    hold: (s) => `Mantén, ${s} segundo${s === 1 ? '' : 's'}`,
-    relax: 'Relaja',
-    rest: (s) => `Descansa, ${s} segundo${s === 1 ? '' : 's'}`,
-    switch: 'Cambia de lado',
-    done: 'Ejercicio terminado',
-  },
+  next: (name) => t('Next exercise: {name}', { name }),
+  hold: (s) => (s === 1 ? t('Hold, {s} second', { s }) : t('Hold, {s} seconds', { s })),
+  relax: () => t('Relax'),
+  rest: (s) => (s === 1 ? t('Rest, {s} second', { s }) : t('Rest, {s} seconds', { s })),
+  switch: () => t('Switch sides'),
+  done: () => t('Exercise done'),
 };
 
 /** Say one cue; a new step cuts off what is still being said, a count queues behind it. */
 export function say(cue, value) {
   const lang = document.documentElement.lang || 'en';
-  const word = (WORDS[lang.slice(0, 2)] || WORDS.en)[cue];
-  const text = typeof word === 'function' ? word(value) : word ?? String(value);
+  const text = WORDS[cue]?.(value) ?? String(value);
   if (cue !== 'count') speechSynthesis.cancel();
   const utterance = new SpeechSynthesisUtterance(text);
   utterance.lang = lang;
@@ -45,7 +36,7 @@ document.getElementById('voice')?.addEventListener('change', (event) => pressed(
 
 for (const timer of document.querySelectorAll('.timer')) {
   const button = document.createElement('button');
-  Object.assign(button, { type: 'button', className: 'button voice-mute', textContent: 'Mute voice' });
+  Object.assign(button, { type: 'button', className: 'button voice-mute', textContent: t('Mute voice') });
   button.setAttribute('aria-pressed', 'false');
   button.addEventListener('click', mute);
   timer.append(button);

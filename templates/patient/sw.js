@@ -2,8 +2,11 @@
 // offline page and the offline player shell (no personal data; the shell plays the program the
 // pages keep in IndexedDB): network first. Pages after login are never cached; POSTs are never
 // cached. The figures of the kept program (public, their URLs versioned) are kept with it, so a
-// session started with no signal shows them (issue 11). Version {{ version }}.
-const VERSION = {{ version|tojson }};
+// session started with no signal shows them (issue 11). The pages register this worker with
+// their language (issue 16): the shells are kept in it, with the scripts' words, and a change of
+// language is a new worker that keeps the new ones. Version {{ version }}.
+const VERSION = {{ (version ~ '-' ~ lang)|tojson }};
+const LANG = {{ lang|tojson }};
 const STATIC = `hs-static-${VERSION}`;
 const SHELL = `hs-shell-${VERSION}`;
 const FIGURES = 'hs-figures';
@@ -15,7 +18,7 @@ const SHELLS = [OFFLINE, SESSION, MANIFEST];
 
 async function shellResponse(url) {
   // Fetched without cookies, so the cached copy can never hold anyone's data.
-  const res = await fetch(url, { credentials: 'omit', cache: 'no-store' });
+  const res = await fetch(`${url}?lang=${LANG}`, { credentials: 'omit', cache: 'no-store' });
   if (res.ok) await (await caches.open(SHELL)).put(url, res.clone());
   return res;
 }
@@ -119,7 +122,7 @@ self.addEventListener('push', (event) => {
   }
   const path = typeof data.url === 'string' && /^\/(?!\/)/.test(data.url) ? data.url : '/today';
   event.waitUntil(self.registration.showNotification(data.title || 'Homestretch', {
-    body: data.body || 'Your exercises for today are ready.',
+    body: data.body || {{ _('Your exercises for today are ready.')|tojson }},
     tag: data.tag || 'homestretch',
     icon: '/static/img/icon-192.png',
     data: { path },

@@ -87,10 +87,13 @@ def first_load(browser: Browser, playwright: Playwright, base_url: str, email: s
         context.close()
 
 
+@pytest.mark.parametrize("language", ["en", "es"])  # Spanish: longer words and the scripts' words
 def test_today_and_the_player_load_in_under_60_kb_from_this_origin_only(
-    browser, playwright, live_server, make_patient
+    browser, playwright, live_server, make_patient, language
 ):
     bundle = make_patient()
+    bundle.patient.language = language
+    db.session.commit()
     for path in ("/today", f"/session/{bundle.program.id}"):
         loaded = first_load(browser, playwright, live_server.url, bundle.user.email, path)
         total = sum(size for _, size in loaded)

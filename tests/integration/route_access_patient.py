@@ -18,6 +18,8 @@ ACCESS: dict[str, set[str]] = {
     "patient.service_worker": PUBLIC,
     "patient.manifest": PUBLIC,
     "api.me_today": PATIENT,
+    "api.get_me": PATIENT,
+    "api.patch_me": PATIENT,
     "api.post_session": PATIENT,
     "api.post_check_in": PATIENT,
     "api.csrf_token": PATIENT,
