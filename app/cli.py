@@ -63,7 +63,13 @@ def create_user_command(
     timezone: str | None,
 ) -> None:
     """Create an admin, a therapist or a patient."""
-    from app.auth.services import Acceptance, accept_invitation, find_invitation, issue_invitation
+    from app.auth.services import (
+        Acceptance,
+        accept_invitation,
+        find_invitation,
+        invite_therapist,
+        issue_invitation,
+    )
     from app.patient.enrolment import NewPatient, invite_patient
 
     now = utcnow()
@@ -93,6 +99,10 @@ def create_user_command(
                 assert invitation is not None
                 accept_invitation(invitation, Acceptance(password=password), now)
                 token = None
+        elif role_enum is Role.THERAPIST and not password:
+            # The same invitation as the admin page's: mailed and audited (issue 8).
+            clinic = get_or_create_clinic(clinic_name, now)
+            token = invite_therapist(clinic, name=display_name, email=email, by=None, now=now).token
         else:
             clinic = get_or_create_clinic(clinic_name, now)
             user = create_user(

@@ -409,47 +409,51 @@ KIND_SEVERITY = {
 }
 
 
+def store_alert(
+    bundle: PatientBundle,
+    kind: AlertKind,
+    severity: Severity | None = None,
+    *,
+    status: AlertStatus = AlertStatus.OPEN,
+    snoozed_until: date | None = None,
+    reason: str | None = None,
+    evidence: dict | None = None,
+    session_ids: list[int] | None = None,
+    created_at: datetime | None = None,
+    age: timedelta = timedelta(hours=1),
+) -> Alert:
+    """Store an alert as the engine would, without running the rules (what `make_alert` makes).
+
+    A plain function too, for helpers outside a fixture.
+    """
+    when = created_at or utcnow() - age
+    closed = status in (AlertStatus.RESOLVED, AlertStatus.SUPERSEDED)
+    alert = Alert(
+        patient_id=bundle.patient.id,
+        clinic_id=bundle.patient.clinic_id,
+        kind=kind,
+        severity=severity or KIND_SEVERITY[kind],
+        status=status,
+        rule_id=f"CLINICAL-5/{kind.value}",
+        rule_version="2026.1/2026.1",
+        reason=reason or f"{kind.value} made by the test.",
+        evidence=evidence or {},
+        session_ids=session_ids or [],
+        dedup_key=f"{bundle.patient.id}:{kind.value}",
+        snoozed_until=snoozed_until,
+        created_at=when,
+        updated_at=when,
+        resolved_at=when if closed else None,
+    )
+    db.session.add(alert)
+    db.session.commit()
+    return alert
+
+
 @pytest.fixture
 def make_alert() -> Callable[..., Alert]:
     """Store an alert as the engine would, without running the rules."""
-
-    def make(
-        bundle: PatientBundle,
-        kind: AlertKind,
-        severity: Severity | None = None,
-        *,
-        status: AlertStatus = AlertStatus.OPEN,
-        snoozed_until: date | None = None,
-        reason: str | None = None,
-        evidence: dict | None = None,
-        session_ids: list[int] | None = None,
-        created_at: datetime | None = None,
-        age: timedelta = timedelta(hours=1),
-    ) -> Alert:
-        when = created_at or utcnow() - age
-        closed = status in (AlertStatus.RESOLVED, AlertStatus.SUPERSEDED)
-        alert = Alert(
-            patient_id=bundle.patient.id,
-            clinic_id=bundle.patient.clinic_id,
-            kind=kind,
-            severity=severity or KIND_SEVERITY[kind],
-            status=status,
-            rule_id=f"CLINICAL-5/{kind.value}",
-            rule_version="2026.1/2026.1",
-            reason=reason or f"{kind.value} made by the test.",
-            evidence=evidence or {},
-            session_ids=session_ids or [],
-            dedup_key=f"{bundle.patient.id}:{kind.value}",
-            snoozed_until=snoozed_until,
-            created_at=when,
-            updated_at=when,
-            resolved_at=when if closed else None,
-        )
-        db.session.add(alert)
-        db.session.commit()
-        return alert
-
-    return make
+    return store_alert
 
 
 # ---------------------------------------------------------------------------- mail

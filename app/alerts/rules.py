@@ -8,12 +8,19 @@ The engine that persists findings owns deduplication, rearm and the red-flag exe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from fractions import Fraction
-from typing import Any, Final
+from typing import Final
 
+from app.alerts.evidence import (
+    Finding,
+    common_evidence,
+    current_window_ids,
+    exact_pair,
+    function_evidence,
+    function_text,
+    in_window,
+    make_finding,
+)
 from app.alerts.wording import adherence_text, trend_text
 from app.clinical import numbers
 from app.clinical.adherence import missed_last_scheduled
@@ -21,11 +28,9 @@ from app.clinical.assessment import Assessment, assess, fact_order
 from app.clinical.pain import PainStatus
 from app.clinical.policy import Policy
 from app.clinical.red_flags import RedFlagLevel, in_words, questions_due
-from app.clinical.timeline import CheckInFact, FunctionFact, SessionFact, Timeline
+from app.clinical.timeline import CheckInFact, SessionFact, Timeline
 from app.clinical.traffic_light import Light
 from app.enums import AlertKind, Severity
-
-RULES_VERSION: Final = "2026.1"
 
 # Not in Policy (a window, not a clinical threshold): a red-flag check-in raises an alert while it
 # lies in the last 31 local days (the loader always reads at least that far back).
@@ -46,24 +51,6 @@ _RED_FLAG_ACTIONS: Final[dict[RedFlagLevel, str]] = {
     RedFlagLevel.URGENT: "contact the patient today",
     RedFlagLevel.PROMPT: "review within 48 h",
 }
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One alert the rules raise: what, how serious, why (with the numbers) and from which data.
-
-    ``evidence`` is JSON-ready: exact fractions as strings ("17/3") with a ``*_rounded`` float
-    beside each, dates as ISO strings.
-    """
-
-    kind: AlertKind
-    severity: Severity
-    rule_id: str
-    rule_version: str
-    reason: str
-    evidence: Mapping[str, Any]
-    session_ids: tuple[int, ...]
-    check_in_ids: tuple[int, ...] = ()
 
 
 # --- shared conditions -------------------------------------------------------------------------
@@ -149,91 +136,6 @@ def _instant_order(fact: SessionFact | CheckInFact) -> tuple[date, datetime, int
     return (fact.local_date, fact.at or _DAWN, fact.id)
 
 
-# --- evidence and reasons ----------------------------------------------------------------------
-
-
-def _exact(name: str, value: Fraction | int | None) -> dict[str, Any]:
-    """Return ``name`` as an exact string ("17/3") and ``name_rounded`` as a float."""
-    if value is None:
-        return {name: None, f"{name}_rounded": None}
-    exact = Fraction(value)
-    # + 0.0 turns a rounded -0.0 into 0.0.
-    return {name: str(exact), f"{name}_rounded": round(float(exact), 2) + 0.0}
-
-
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
-
-
-def _common_evidence(timeline: Timeline, a: Assessment) -> dict[str, Any]:
-    """Return the numbers every finding carries: baseline, current, adherence and windows."""
-    adherence = a.adherence
-    return {
-        "patient_id": timeline.patient_id,
-        "today": a.today.isoformat(),
-        "episode_start": _iso(timeline.episode_start),
-        "program_day": a.program_day,
-        **_exact("baseline", a.baseline),
-        **_exact("current", a.current),
-        **_exact("change_points", a.change.points),
-        **_exact("change_percent", a.change.percent),
-        "pain_status": a.status.value,
-        "recovered": a.change.recovered,
-        "readings_used": a.readings_used,
-        "current_window": {
-            "start": a.current_window[0].isoformat(),
-            "end": a.current_window[1].isoformat(),
-        },
-        **_exact("adherence", None if adherence is None else adherence.ratio),
-        "adherence_band": "unknown" if adherence is None else adherence.band.value,
-        "adherence_window": None
-        if adherence is None
-        else {
-            "start": adherence.window_start.isoformat(),
-            "end": adherence.window_end.isoformat(),
-            "completed": adherence.completed,
-            "scheduled": adherence.scheduled,
-        },
-    }
-
-
-def _finding(
-    kind: AlertKind,
-    severity: Severity,
-    policy: Policy,
-    reason: str,
-    evidence: dict[str, Any],
-    session_ids: Iterable[int] = (),
-    check_in_ids: Iterable[int] = (),
-) -> Finding:
-    return Finding(
-        kind=kind,
-        severity=severity,
-        rule_id=f"CLINICAL-5/{kind.value}",
-        rule_version=f"{RULES_VERSION}/{policy.version}",
-        reason=reason,
-        evidence=evidence,
-        session_ids=tuple(sorted(set(session_ids))),
-        check_in_ids=tuple(sorted(set(check_in_ids))),
-    )
-
-
-def _in_window(day: date, first: date, last: date) -> bool:
-    return first <= day <= last
-
-
-def _current_window_ids(a: Assessment) -> tuple[list[int], list[int]]:
-    """Return the ids of the sessions and check-ins whose readings make up ``current``."""
-    first, last = a.current_window
-    sessions = [s.id for s in a.sessions if _in_window(s.local_date, first, last)]
-    check_ins = [
-        c.id
-        for c in a.check_ins
-        if c.morning_pain is not None and _in_window(c.local_date, first, last)
-    ]
-    return sessions, check_ins
-
-
 # --- rules -------------------------------------------------------------------------------------
 
 
@@ -253,7 +155,7 @@ def red_flag_findings(
     latest: dict[RedFlagLevel, CheckInFact] = {}
     for check_in in sorted(timeline.check_ins, key=fact_order):
         level = RedFlagLevel(check_in.red_flag_level)
-        if level in _RED_FLAG_ALERTS and _in_window(check_in.local_date, first, last):
+        if level in _RED_FLAG_ALERTS and in_window(check_in.local_date, first, last):
             latest[level] = check_in
     findings = []
     for level, (kind, severity) in _RED_FLAG_ALERTS.items():
@@ -267,7 +169,7 @@ def red_flag_findings(
             f"{level.value.capitalize()} red flag on {check_in.local_date.isoformat()}: "
             f"{answered}; {_RED_FLAG_ACTIONS[level]}."
         )
-        evidence = _common_evidence(timeline, a) | {
+        evidence = common_evidence(timeline, a) | {
             "level": level.value,
             "answers": answers,
             "answers_in_words": [in_words(q) for q in answers],
@@ -275,7 +177,7 @@ def red_flag_findings(
             "check_in_date": check_in.local_date.isoformat(),
             "days_ago": (a.today - check_in.local_date).days,
         }
-        findings.append(_finding(kind, severity, policy, reason, evidence, (), (check_in.id,)))
+        findings.append(make_finding(kind, severity, policy, reason, evidence, (), (check_in.id,)))
     return findings
 
 
@@ -301,7 +203,7 @@ def flare(
     first, last = a.last_days(policy.flare_window_days)
 
     def counts(fact: SessionFact | CheckInFact) -> bool:
-        return _in_window(fact.local_date, first, last) and (
+        return in_window(fact.local_date, first, last) and (
             since is None or fact.at is None or fact.at > since
         )
 
@@ -338,7 +240,7 @@ def flare(
             f"{numbers.signed(rise, 1).lstrip('+')} above baseline {numbers.pain(a.baseline)}"
         )
     reason = f"Flare: {' and '.join(parts)}; current pain {numbers.pain(a.current)}."
-    evidence = _common_evidence(timeline, a) | {
+    evidence = common_evidence(timeline, a) | {
         "triggers": (["red_sessions"] if by_red else [])
         + (["morning_pain"] if high_mornings else []),
         "flare_window": {"start": first.isoformat(), "end": last.isoformat()},
@@ -349,7 +251,7 @@ def flare(
                 "check_in_id": c.id,
                 "date": c.local_date.isoformat(),
                 "value": pain,
-                **_exact("above_baseline", rise),
+                **exact_pair("above_baseline", rise),
             }
             for c, pain, rise in high_mornings
         ],
@@ -359,7 +261,7 @@ def flare(
             "morning_rise": policy.flare_morning_rise,
         },
     }
-    return _finding(
+    return make_finding(
         AlertKind.FLARE,
         Severity.HIGH,
         policy,
@@ -381,12 +283,12 @@ def worsening(
     # CLINICAL §5 WORSENING: status WORSENED (§2), any adherence; UNKNOWN never fires.
     if not a.in_program or a.status is not PainStatus.WORSENED:
         return None
-    session_ids, check_in_ids = _current_window_ids(a)
+    session_ids, check_in_ids = current_window_ids(a)
     reason = f"Pain worsened {trend_text(a)}."
-    evidence = _common_evidence(timeline, a) | {
+    evidence = common_evidence(timeline, a) | {
         "thresholds": {"worsen_points": str(policy.worsen_points)},
     }
-    return _finding(
+    return make_finding(
         AlertKind.WORSENING, Severity.HIGH, policy, reason, evidence, session_ids, check_in_ids
     )
 
@@ -404,16 +306,16 @@ def persistent_pain(
     # alert is held back (``Assessment.partial_adherence_hold``).
     if not (_persistent_signs(a, policy) and _adherent(a, policy)):
         return None
-    session_ids, check_in_ids = _current_window_ids(a)
+    session_ids, check_in_ids = current_window_ids(a)
     reason = f"Pain {trend_text(a)}."
-    evidence = _common_evidence(timeline, a) | {
+    evidence = common_evidence(timeline, a) | {
         "thresholds": {
             "program_day": policy.persistent_day,
             "adherence": str(policy.adherent),
             "current": policy.persistent_min_current,
         },
     }
-    return _finding(
+    return make_finding(
         AlertKind.PERSISTENT_PAIN,
         Severity.MEDIUM,
         policy,
@@ -422,33 +324,6 @@ def persistent_pain(
         session_ids,
         check_in_ids,
     )
-
-
-def function_text(fact: FunctionFact) -> str:
-    """Say a function trend in words: "PSFS 3 → 5.3 (+2.3; its minimal important change is 2)"."""
-    met = "reaches" if fact.mic_met else "below"
-    return (
-        f"{fact.instrument.upper()} {numbers.trimmed(fact.first)} → "
-        f"{numbers.trimmed(fact.latest)} ({numbers.signed(fact.change)}, {met} its minimal "
-        f"important change of {numbers.trimmed(fact.mic_points)})"
-    )
-
-
-def function_evidence(fact: FunctionFact | None) -> dict[str, Any] | None:
-    """The PSFS numbers behind the severity, exact (CLINICAL §5: evidence shows the numbers)."""
-    if fact is None:
-        return None
-    return {
-        "instrument": fact.instrument,
-        **_exact("first", fact.first),
-        **_exact("latest", fact.latest),
-        **_exact("change", fact.change),
-        **_exact("mic", fact.mic_points),
-        "first_on": fact.first_on.isoformat(),
-        "latest_on": fact.latest_on.isoformat(),
-        "count": fact.count,
-        "mic_met": fact.mic_met,
-    }
 
 
 def non_response_6w(
@@ -463,7 +338,7 @@ def non_response_6w(
     # CLINICAL §5 NON_RESPONSE_6W: the pain conditions, and adherence ≥ 80 % (§3).
     if not (_non_response_signs(a, policy) and _adherent(a, policy)):
         return None
-    session_ids, check_in_ids = _current_window_ids(a)
+    session_ids, check_in_ids = current_window_ids(a)
     # CLINICAL §5: medium instead of high when a function measure improved by its MIC (§8).
     improved = timeline.function_gain
     severity = Severity.MEDIUM if improved else Severity.HIGH
@@ -471,7 +346,7 @@ def non_response_6w(
     if timeline.function is not None:
         tail = f"; {function_text(timeline.function)}"
     reason = f"No response at 6 weeks: pain {trend_text(a)}{tail}."
-    evidence = _common_evidence(timeline, a) | {
+    evidence = common_evidence(timeline, a) | {
         "function_improved": improved,
         "function": function_evidence(timeline.function),
         "supersedes": AlertKind.PERSISTENT_PAIN.value,
@@ -481,7 +356,7 @@ def non_response_6w(
             "current": policy.non_response_min_current,
         },
     }
-    return _finding(
+    return make_finding(
         AlertKind.NON_RESPONSE_6W, severity, policy, reason, evidence, session_ids, check_in_ids
     )
 
@@ -528,10 +403,8 @@ def low_adherence(
     if missed:
         reason += f"; the last {policy.low_adherence_missed} scheduled days were missed"
     first, last = adherence.window_start, adherence.window_end
-    session_ids = [
-        s.id for s in a.sessions if s.completed and _in_window(s.local_date, first, last)
-    ]
-    evidence = _common_evidence(timeline, a) | {
+    session_ids = [s.id for s in a.sessions if s.completed and in_window(s.local_date, first, last)]
+    evidence = common_evidence(timeline, a) | {
         "below_low_cutoff": low,
         "missed_last_scheduled": missed,
         "thresholds": {
@@ -540,7 +413,7 @@ def low_adherence(
             "program_day": policy.low_adherence_min_day,
         },
     }
-    return _finding(
+    return make_finding(
         AlertKind.LOW_ADHERENCE, Severity.LOW, policy, reason + ".", evidence, session_ids
     )
 
@@ -573,8 +446,8 @@ def ready_to_progress(
     red_first, red_last = a.last_days(policy.progress_no_red_days)
     amber_first, amber_last = a.last_days(policy.progress_no_amber_days)
     if any(
-        (s.light is Light.RED and _in_window(s.local_date, red_first, red_last))
-        or (s.light is Light.AMBER and _in_window(s.local_date, amber_first, amber_last))
+        (s.light is Light.RED and in_window(s.local_date, red_first, red_last))
+        or (s.light is Light.AMBER and in_window(s.local_date, amber_first, amber_last))
         for s in a.sessions
     ):
         return None
@@ -605,7 +478,7 @@ def ready_to_progress(
     if timeline.function is not None:
         # Issue 13: the function trend beside the pain, so the step up rests on both.
         reason = f"{reason[:-1]}; {function_text(timeline.function)}."
-    evidence = _common_evidence(timeline, a) | {
+    evidence = common_evidence(timeline, a) | {
         "function": function_evidence(timeline.function),
         "stage": stage,
         "stage_started_on": since.isoformat(),
@@ -627,7 +500,7 @@ def ready_to_progress(
     }
     if stage == 1:
         evidence["therapist_check"] = "10 × 10 s braced holds with normal breathing"
-    return _finding(
+    return make_finding(
         AlertKind.READY_TO_PROGRESS,
         Severity.INFO,
         policy,

@@ -37,22 +37,30 @@ def _require_open(alert: Alert, what: str) -> None:
 
 
 def _transition(
-    alert: Alert, allowed: tuple[AlertStatus, ...], what: str, **values: object
-) -> None:
+    alert: Alert,
+    allowed: tuple[AlertStatus, ...],
+    what: str,
+    *conditions: sa.ColumnElement[bool],
+    **values: object,
+) -> bool:
     """Move the alert on with one conditional UPDATE, so of two racing requests one wins.
 
     DESIGN §6: on PostgreSQL the second request waits for the first's row lock, then finds
     the status changed and gets a Conflict (409), whatever its own copy of the alert said.
+    With extra ``conditions``, a row they exclude is not a conflict: it says False.
     """
     moved = db.session.execute(
         sa.update(Alert)
-        .where(Alert.id == alert.id, Alert.status.in_(allowed))
+        .where(Alert.id == alert.id, Alert.status.in_(allowed), *conditions)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(alert)
-    if moved.rowcount != 1:
-        raise Conflict(f"This alert is {alert.status.value}; it cannot be {what}.")
+    if moved.rowcount == 1:
+        return True
+    if conditions and alert.status in allowed:
+        return False
+    raise Conflict(f"This alert is {alert.status.value}; it cannot be {what}.")
 
 
 def acknowledge_alert(alert: Alert, *, by: User, now: datetime) -> Alert:
@@ -83,15 +91,20 @@ def snooze_alert(alert: Alert, days: int, *, by: User, now: datetime) -> Alert:
     if alert.kind in RED_FLAG_KINDS:
         raise Conflict("A red-flag alert cannot be snoozed: act on it, then resolve it.")
     _require_open(alert, "snoozed")
-    _transition(
+    until = local_date(now, alert.patient.timezone) + timedelta(days=days)
+    # Snoozing again moves the date; the same snooze twice (a double tap, two racing requests)
+    # changes nothing the second time and is audited once.
+    same = sa.and_(Alert.status == AlertStatus.SNOOZED, Alert.snoozed_until == until)
+    if _transition(
         alert,
         OPEN_ALERT_STATUSES,
         "snoozed",
+        ~same,
         status=AlertStatus.SNOOZED,
-        snoozed_until=local_date(now, alert.patient.timezone) + timedelta(days=days),
+        snoozed_until=until,
         updated_at=now,
-    )
-    _audit("alert.snooze", alert, by, now, {"days": days})
+    ):
+        _audit("alert.snooze", alert, by, now, {"days": days})
     return alert
 
 

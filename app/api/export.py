@@ -20,7 +20,7 @@ from app.api.core import api_route, own_patient
 from app.caseload.queries import caseload
 from app.clinical import numbers
 from app.db import utcnow
-from app.enums import Role
+from app.enums import Role, Severity
 from app.export import build_bundle, csv_text
 from app.export.loader import export_records
 from app.extensions import db
@@ -225,7 +225,7 @@ def api_caseload_csv() -> Response:
             "data_period_end": r.data_days.period_end,
             **{
                 f"open_alerts_{severity}": r.open_alerts.get(severity, 0)
-                for severity in ("urgent", "high", "medium", "low", "info")
+                for severity in Severity  # most serious first
             },
             "unread_messages": r.unread_messages,
             "psfs_latest": _decimal(r.function.latest, 1) if r.function else None,

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from app.clinical.red_flags import QUESTION_IDS
+from app.enums import Severity
 
 PAIN_MIN, PAIN_MAX = 0, 10
 
@@ -40,7 +41,7 @@ SESSION_KINDS = frozenset({PainKind.BEFORE, PainKind.DURING, PainKind.AFTER})
 PROGRAM_STATUSES = frozenset({"active", "paused", "suspended", "ended"})
 STAGE_DIRECTIONS = frozenset({"assign", "advance", "regress"})
 ALERT_STATUSES = frozenset({"open", "acknowledged", "snoozed", "resolved", "superseded"})
-SEVERITIES = frozenset({"urgent", "high", "medium", "low", "info"})
+SEVERITIES = frozenset(Severity)
 ANSWER_TYPES = frozenset({"boolean", "integer", "decimal", "string", "choice"})
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from app.clinical.red_flags import QUESTIONS
+from app.enums import Severity
 
 LOCAL: Final = "local:"
 
@@ -153,7 +154,7 @@ ALERT_KIND_CODES: Final[dict[str, Concept]] = {
 }
 ALERT_SEVERITY_CODES: Final[dict[str, Concept]] = {
     severity: Concept(ALERT_SEVERITY, severity, severity.capitalize())
-    for severity in ("urgent", "high", "medium", "low", "info")
+    for severity in Severity  # most serious first
 }
 # The standard flag-priority extension has four levels; urgent and high both alarm high.
 FLAG_PRIORITY_CODES: Final[dict[str, Concept]] = {

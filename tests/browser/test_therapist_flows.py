@@ -20,7 +20,7 @@ from app.patient.sessions import ExerciseResult, SessionReport, log_session
 from app.programs.models import Exercise
 from app.timeutil import at_local, local_date
 from tests.browser.conftest import assert_no_axe_violations, log_in
-from tests.conftest import PASSWORD, LiveServer, PatientBundle
+from tests.conftest import PASSWORD, LiveServer, PatientBundle, store_alert
 
 TABLET = {"width": 768, "height": 1024}
 
@@ -116,20 +116,13 @@ def ensure_open_alert(bundle: PatientBundle, kind: AlertKind, severity: Severity
         )
     )
     if exists is None:
-        db.session.add(
-            Alert(
-                patient_id=bundle.patient.id,
-                clinic_id=bundle.patient.clinic_id,
-                kind=kind,
-                severity=severity,
-                rule_id=f"test-{kind.value.lower()}",
-                rule_version="1",
-                reason="Resting pain up 2 points despite good adherence.",
-                evidence={"current": 5.9, "baseline": 3.9},
-                dedup_key=f"{bundle.patient.id}:{kind.value}",
-            )
+        store_alert(
+            bundle,
+            kind,
+            severity,
+            reason="Resting pain up 2 points despite good adherence.",
+            evidence={"current": 5.9, "baseline": 3.9},
         )
-        db.session.commit()
 
 
 @pytest.fixture

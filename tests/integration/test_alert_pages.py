@@ -23,10 +23,10 @@ from app.db import utcnow
 from app.enums import AlertAction, AlertKind, AlertStatus, Role, Severity, StageDirection
 from app.extensions import db
 from app.patient.check_ins import CheckInReport, record_check_in
-from app.patient.sessions import ExerciseResult, SessionReport, log_session
+from app.patient.sessions import log_session
 from app.programs.models import Program, StageChange
 from app.timeutil import local_date
-from tests.conftest import PatientBundle
+from tests.conftest import PatientBundle, session_report
 
 # Far from UTC, so "today" for the patient is another date than in UTC most of the day.
 KIRITIMATI = "Pacific/Kiritimati"  # UTC+14
@@ -43,15 +43,12 @@ def count(model: type) -> int:
 
 def log_day(bundle: PatientBundle, when: datetime, pain: int) -> int:
     """Log a full session at `when` and return its id."""
-    program = bundle.program
-    report = SessionReport(
-        id=str(uuid.uuid4()),
-        program_id=program.id,
+    report = session_report(
+        bundle.program,
         completed_at=when,
         started_at=when - timedelta(minutes=20),
         pain_before=pain,
         pain_after=pain,
-        exercises=tuple(ExerciseResult(item.id, "done") for item in program.items),
     )
     session = log_session(bundle.patient, report, now=utcnow()).obj
     db.session.commit()

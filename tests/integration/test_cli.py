@@ -8,7 +8,7 @@ from app.auth.models import User
 from app.demo import DEMO_PASSWORD
 from app.enums import OPEN_ALERT_STATUSES, AlertKind, ProgramStatus, RedFlagLevel, Role
 from app.extensions import db
-from app.models import Alert, CheckIn, Exercise, Patient, Program, Session
+from app.models import Alert, AuditEvent, CheckIn, Exercise, Patient, Program, Session
 
 
 def run(app, *args):
@@ -52,6 +52,11 @@ def test_users_create_without_password_prints_an_invitation_link(app):
     result = run(app, "users", "create", "--role", "therapist", "--email", "t@example.org")
     assert result.exit_code == 0, result.output
     assert "/auth/invite/" in result.output
+    # The same invitation as the admin page's, audited like it (issue 8).
+    issued = db.session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.action == "invitation.issue")
+    ).all()
+    assert issued == ["invitation.issue"]
 
 
 def test_users_create_patient_needs_a_therapist_of_that_clinic(app, builtin_content):

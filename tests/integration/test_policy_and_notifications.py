@@ -10,7 +10,7 @@ from app.admin.policy import update_policy
 from app.alerts.models import Alert
 from app.alerts.notify import send_at_once, send_digest
 from app.clinical.policy import Policy
-from app.enums import AlertKind, AlertStatus, Role, Severity
+from app.enums import AlertKind, Role
 from app.extensions import db
 from app.patient.check_ins import CheckInReport, record_check_in
 
@@ -129,22 +129,9 @@ def test_medium_alerts_wait_for_the_daily_digest(make_patient, smtp, now):
     assert send_digest(now + timedelta(hours=13)) == 0
 
 
-def test_no_email_is_attempted_when_mail_is_not_configured(make_patient, now):
+def test_no_email_is_attempted_when_mail_is_not_configured(make_patient, make_alert, now):
     bundle = make_patient()
-    db.session.add(
-        Alert(
-            patient_id=bundle.patient.id,
-            clinic_id=bundle.patient.clinic_id,
-            kind=AlertKind.FLARE,
-            severity=Severity.HIGH,
-            status=AlertStatus.OPEN,
-            rule_id="r",
-            rule_version="v",
-            reason="x",
-            dedup_key="k",
-        )
-    )
-    db.session.commit()
+    make_alert(bundle, AlertKind.FLARE, reason="x")
     assert send_at_once(now) == 0
 
 

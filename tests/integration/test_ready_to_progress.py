@@ -2,42 +2,24 @@
 
 import sqlalchemy as sa
 
-from app.alerts.models import Alert
-from app.enums import AlertKind, AlertStatus, Severity
+from app.enums import AlertKind, AlertStatus
 from app.extensions import db
 from app.programs.models import StageChange
 
 
-def ready_alert(bundle) -> Alert:
-    alert = Alert(
-        patient_id=bundle.patient.id,
-        clinic_id=bundle.patient.clinic_id,
-        kind=AlertKind.READY_TO_PROGRESS,
-        severity=Severity.INFO,
-        status=AlertStatus.OPEN,
-        rule_id="CLINICAL-5/READY_TO_PROGRESS",
-        rule_version="v",
-        reason="Ready",
-        dedup_key=f"{bundle.patient.id}:READY",
-    )
-    db.session.add(alert)
-    db.session.commit()
-    return alert
-
-
-def test_caseload_marks_a_patient_ready_to_progress(client, login, make_patient):
+def test_caseload_marks_a_patient_ready_to_progress(client, login, make_patient, make_alert):
     bundle = make_patient(name="Ready Rita")
-    ready_alert(bundle)
+    make_alert(bundle, AlertKind.READY_TO_PROGRESS, reason="Ready")
     login(bundle.therapist)
     page = client.get("/caseload/").get_data(as_text=True)
     assert "ready to progress" in page
 
 
 def test_one_click_on_the_patient_page_advances_the_stage_and_resolves_the_alert(
-    client, login, make_patient
+    client, login, make_patient, make_alert
 ):
     bundle = make_patient(stage=2)
-    alert = ready_alert(bundle)
+    alert = make_alert(bundle, AlertKind.READY_TO_PROGRESS, reason="Ready")
     login(bundle.therapist)
     page = client.get(f"/caseload/patients/{bundle.patient.id}").get_data(as_text=True)
     assert "Advance to stage 3" in page
@@ -58,9 +40,9 @@ def test_one_click_on_the_patient_page_advances_the_stage_and_resolves_the_alert
     assert change.direction.value == "advance"
 
 
-def test_at_stage_four_the_suggestion_is_to_plan_discharge(client, login, make_patient):
+def test_at_stage_four_the_suggestion_is_to_plan_discharge(client, login, make_patient, make_alert):
     bundle = make_patient(stage=4)
-    ready_alert(bundle)
+    make_alert(bundle, AlertKind.READY_TO_PROGRESS, reason="Ready")
     login(bundle.therapist)
     page = client.get(f"/caseload/patients/{bundle.patient.id}").get_data(as_text=True)
     assert "plan discharge to a maintenance routine" in page

@@ -24,10 +24,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.admin.models import AuditEvent
-from app.alerts.models import Alert
 from app.auth.models import User
 from app.db import utcnow
-from app.enums import AlertKind, AlertStatus, Role, Severity
+from app.enums import AlertKind, Role
 from app.extensions import db
 from app.programs import library as library_services
 from app.programs.content import BUILTIN_TEMPLATE
@@ -87,7 +86,7 @@ def _clinic_exercise(clinic_id: int, by: User, name: str) -> int:
 
 
 @pytest.fixture
-def world(make_clinic, make_user, make_patient) -> World:
+def world(make_clinic, make_user, make_patient, make_alert) -> World:
     clinic = make_clinic("Clinic A")
     other = make_clinic("Clinic B")
     admin = make_user(Role.ADMIN, clinic=clinic)
@@ -119,26 +118,13 @@ def world(make_clinic, make_user, make_patient) -> World:
     )
     for bundle in (mine, admins):
         w.items[bundle.program.id] = [(i.id, i.dosage()) for i in bundle.program.items]
-        w.alerts[bundle.patient.id] = _open_alert(bundle)
+        w.alerts[bundle.patient.id] = make_alert(
+            bundle,
+            AlertKind.PERSISTENT_PAIN,
+            reason="Pain has not improved for three weeks (made by the test)",
+            evidence={"baseline": 6, "current": 6},
+        ).id
     return w
-
-
-def _open_alert(bundle: PatientBundle) -> int:
-    alert = Alert(
-        patient_id=bundle.patient.id,
-        clinic_id=bundle.patient.clinic_id,
-        kind=AlertKind.PERSISTENT_PAIN,
-        severity=Severity.MEDIUM,
-        status=AlertStatus.OPEN,
-        rule_id="persistent_pain",
-        rule_version="test",
-        reason="Pain has not improved for three weeks (made by the test)",
-        evidence={"baseline": 6, "current": 6},
-        dedup_key=f"PERSISTENT_PAIN:{bundle.patient.id}",
-    )
-    db.session.add(alert)
-    db.session.commit()
-    return alert.id
 
 
 def dump_database() -> dict[str, list[str]]:

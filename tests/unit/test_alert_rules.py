@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from app.alerts.evidence import RULES_VERSION
 from app.alerts.rules import (
-    RULES_VERSION,
     Finding,
     evaluate,
     flare,
