@@ -43,10 +43,13 @@ def init_app(app: Flask) -> None:
         etag, weak = response.get_etag()
         if etag:
             etag = f"{etag}-gz"
-            if etag in request.if_none_match:
+            if request.if_none_match.contains_weak(etag):  # RFC 9110: a weak comparison
                 response.close()  # the file it read from
-                not_modified = Response(status=304, headers={"ETag": f'"{etag}"'})
+                not_modified = Response(status=304, mimetype=response.mimetype)
+                not_modified.set_etag(etag, weak)
                 not_modified.vary.add("Accept-Encoding")
+                if "Cache-Control" in response.headers:
+                    not_modified.headers["Cache-Control"] = response.headers["Cache-Control"]
                 return not_modified
             response.set_etag(etag, weak)
         response.set_data(_gzip(body))

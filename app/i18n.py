@@ -55,10 +55,12 @@ def browser_language() -> str:
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT) or DEFAULT
 
 
-def language_of(patient: Patient | None) -> str:
-    """The language to write to a patient in when no browser is asking (mail, push)."""
-    language = getattr(patient, "language", None)
-    return language if language in LANGUAGES else DEFAULT
+def language_of(patient: Patient | None, fallback: str = DEFAULT) -> str:
+    """The language to write to a patient in (mail, push): theirs, else ``fallback`` (the
+    browser asking, when one is); a clinician (no patient) is written to in English."""
+    if patient is None:
+        return DEFAULT
+    return patient.language if patient.language in LANGUAGES else fallback
 
 
 def select_locale() -> str:

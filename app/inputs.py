@@ -21,9 +21,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from flask import Flask, Request, render_template, request
+from flask_babel import gettext as _
 from pydantic import AfterValidator, AwareDatetime, Field, StrictInt, StrictStr
 from werkzeug.routing import IntegerConverter
 
+from app.i18n import N_
 from app.problems import problem
 
 # PostgreSQL's integer (and every id column): anything larger cannot name a row.
@@ -36,7 +38,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_JSON_DEPTH = 32
 # Endpoints that read text with control characters as "matches nothing" instead of refusing.
 NO_MATCH_ENDPOINTS = frozenset({"auth.login"})
-CONTROL_MESSAGE = "Remove the invisible control characters from this text."
+CONTROL_MESSAGE = N_("Remove the invisible control characters from this text.")
 
 
 def has_control(text: str) -> bool:
@@ -73,7 +75,7 @@ def parse_instant(text: str | None) -> datetime | None:
 
 def _check_text(value: str) -> str:
     if has_control(value):
-        raise ValueError(CONTROL_MESSAGE)
+        raise ValueError(_(CONTROL_MESSAGE))
     return value
 
 
@@ -156,8 +158,8 @@ def guard() -> Any:
             return problem(
                 422,
                 "Invalid fields",
-                "Some text holds control characters.",
-                dict.fromkeys(fields, CONTROL_MESSAGE),
+                _("Some text holds control characters."),
+                dict.fromkeys(fields, _(CONTROL_MESSAGE)),
             )
         return None
     if request.endpoint in NO_MATCH_ENDPOINTS:
@@ -167,14 +169,16 @@ def guard() -> Any:
         return None
     if api:
         return problem(
-            422, "Invalid fields", CONTROL_MESSAGE, dict.fromkeys(fields, CONTROL_MESSAGE)
+            422, "Invalid fields", _(CONTROL_MESSAGE), dict.fromkeys(fields, _(CONTROL_MESSAGE))
         )
     page = render_template(
         "errors/error.html",
         status=422,
-        title="Some text could not be used",
-        text="It holds invisible control characters (perhaps from a copy and paste). Go back, "
-        "retype it and send it again; nothing was saved.",
+        title=_("Some text could not be used"),
+        text=_(
+            "It holds invisible control characters (perhaps from a copy and paste). Go back, "
+            "retype it and send it again; nothing was saved."
+        ),
     )
     return page, 422
 

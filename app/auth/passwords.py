@@ -8,6 +8,9 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
+from flask_babel import gettext as _
+
+from app.i18n import N_
 
 # OWASP ASVS V6.2: at least 12 characters for clinicians (health data for a whole caseload),
 # 8 for patients (their own record); at most 200 here (ASVS: at least 64 must be allowed); no
@@ -16,7 +19,7 @@ MIN_CLINICIAN_PASSWORD = 12
 MIN_PATIENT_PASSWORD = 8
 MAX_PASSWORD_LENGTH = 200
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
-COMMON_PASSWORD = "This password is one of the most common ones; choose another."
+COMMON_PASSWORD = N_("This password is one of the most common ones; choose another.")
 
 
 def min_password_length(is_patient: bool) -> int:
@@ -36,11 +39,11 @@ def password_problem(password: str, *, is_patient: bool) -> str | None:
     # Length counts characters as people type them (NFC), not bytes.
     length = len(unicodedata.normalize("NFC", password))
     if length < minimum:
-        return f"Use at least {minimum} characters."
+        return _("Use at least %(count)s characters.", count=minimum)
     if length > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+        return _("Use at most %(count)s characters.", count=MAX_PASSWORD_LENGTH)
     if password.strip().lower() in common_passwords():
-        return COMMON_PASSWORD
+        return _(COMMON_PASSWORD)
     return None
 
 

@@ -24,7 +24,7 @@ from app.auth.services import check_password_strength, normalise_email, revoke_i
 from app.auth.sessions import revoke_all, token_digest
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.i18n import force_locale, language_of
+from app.i18n import browser_language, force_locale, language_of
 from app.inputs import has_control
 from app.links import external_url
 from app.mail import mail_configured, send_mail
@@ -65,7 +65,7 @@ def request_reset(email: str, now: datetime) -> None:
     )
     link = external_url("auth.reset_password", token=token)
     # A patient reads it in their language; a clinician's is English (app/i18n.py).
-    with force_locale(language_of(user.patient)):
+    with force_locale(language_of(user.patient, fallback=browser_language())):
         body = "\n\n".join(
             (
                 _("Someone asked to reset your Homestretch password. If it was you, choose a new "

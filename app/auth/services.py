@@ -25,17 +25,15 @@ from app.auth.sessions import revoke_all, token_digest
 from app.enums import Role
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.i18n import force_locale, language_of
+from app.i18n import LANGUAGES, force_locale, language_of
 from app.inputs import has_control
 from app.links import invitation_url
 from app.mail import send_after_commit
 from app.transactions import defer_write
 
-USED_LINK = "This invitation link has expired or was already used."
-
 
 def _used_link() -> str:
-    """USED_LINK in the current language (the invitee's page)."""
+    """Why an invitation link no longer works, in the invitee's language."""
     return _("This invitation link has expired or was already used.")
 
 
@@ -355,6 +353,9 @@ def find_invitation(token: str, now: datetime) -> Invitation | None:
 class Acceptance:
     password: str
     email: str | None = None
+    # The language of the phone accepting, kept for a patient whose therapist chose none, so
+    # the mail and notifications sent with no browser asking speak it too (issue 16).
+    language: str | None = None
 
 
 def accept_invitation(invitation: Invitation, data: Acceptance, now: datetime) -> User:
@@ -405,6 +406,8 @@ def accept_invitation(invitation: Invitation, data: Acceptance, now: datetime) -
     if used.rowcount != 1:
         raise ValidationFailed({"token": _used_link()})
     user.password_hash = hash_password(data.password)
+    if user.patient is not None and user.patient.language is None and data.language in LANGUAGES:
+        user.patient.language = data.language
     revoke_all(user, now)
     user.last_login_at = now  # accepting signs the person in
     audit.record(

@@ -48,6 +48,7 @@ from app.db import utcnow
 from app.enums import Role
 from app.extensions import limiter
 from app.forms import save
+from app.i18n import browser_language
 from app.inputs import has_control
 from app.problems import problem
 from app.qr import qr_svg
@@ -348,7 +349,11 @@ def invite(token: str):
             lambda: accepted.append(
                 accept_invitation(
                     invitation,
-                    Acceptance(password=form.password.data, email=form.email.data),
+                    Acceptance(
+                        password=form.password.data,
+                        email=form.email.data,
+                        language=browser_language(),
+                    ),
                     now,
                 )
             ),

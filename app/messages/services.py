@@ -183,14 +183,10 @@ def check_body(text: str | None) -> str:
         raise ValidationFailed({"body": _("Write a message first.")})
     if len(body) > MAX_BODY:
         raise ValidationFailed(
-            {
-                "body": _(
-                    "Keep a message to %(count)s characters or fewer.", count=format(MAX_BODY, ",")
-                )
-            }
+            {"body": _("Keep a message to %(number)s characters or fewer.", number=f"{MAX_BODY:,}")}
         )
     if has_control(body):
-        raise ValidationFailed({"body": CONTROL_MESSAGE})
+        raise ValidationFailed({"body": _(CONTROL_MESSAGE)})
     return body
 
 

@@ -16,10 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ def client_id(value: Any) -> str:
     try:
         return str(uuid.UUID(str(value)))
     except ValueError:
-        raise ValidationFailed({"id": "The id must be a UUID made by the app."}) from None
+        raise ValidationFailed({"id": _("The id must be a UUID made by the app.")}) from None
 
 
 def payload_hash(payload: Mapping[str, Any]) -> str:
@@ -55,13 +57,31 @@ def find_reported(model: Any, patient_id: int, key: str) -> Any:
     )
 
 
+# The phone shows these under "Needs your attention", in the patient's language.
+REUSED_ID = {
+    "session": N_(
+        "A session with this id was already saved with different content. "
+        "Use a new id for a new report."
+    ),
+    "check-in": N_(
+        "A check-in with this id was already saved with different content. "
+        "Use a new id for a new report."
+    ),
+    "questionnaire": N_(
+        "A questionnaire with this id was already saved with different content. "
+        "Use a new id for a new report."
+    ),
+    "message": N_(
+        "A message with this id was already saved with different content. "
+        "Use a new id for a new report."
+    ),
+}
+
+
 def replay(existing: Any, report_hash: str, what: str) -> Logged:
     """Answer a repeated id: the stored row when the content matches, else a conflict."""
     if existing.payload_hash != report_hash:
-        raise Conflict(
-            f"A {what} with this id was already saved with different content. "
-            "Use a new id for a new report."
-        )
+        raise Conflict(_(REUSED_ID[what]))
     return Logged(existing, False)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -363,18 +362,13 @@ def asset_version() -> str:
     return version
 
 
-def asked(question: red_flags.Question) -> red_flags.Question:
-    """The question with its text in the language of the request, for a page to show."""
-    return replace(question, text=question.asked)
-
-
 @bp.route("/offline")
 def offline():
     """The app shell the service worker shows when the network is gone: no personal data."""
     return render_template(
         "patient/offline.html",
         instructions=_instructions(),
-        questions=[asked(red_flags.BY_ID[q]) for q in red_flags.WEEKLY_IDS],
+        questions=[red_flags.BY_ID[q] for q in red_flags.WEEKLY_IDS],
     )
 
 

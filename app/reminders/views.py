@@ -6,7 +6,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,7 +24,7 @@ from app.access import patient_required
 from app.db import utcnow
 from app.extensions import csrf
 from app.forms import save
-from app.i18n import force_locale, language_of
+from app.i18n import browser_language, force_locale, language_of
 from app.patient.models import Patient
 from app.reminders.forms import FOLLOW_PROGRAM, OWN_DAYS, WEEKDAYS, ReminderForm, time_choices
 from app.reminders.notifiers import EMAIL, PUSH
@@ -100,13 +110,18 @@ def unsubscribe(token: str):
         done = True
     unsubscribed = done or reminder_view(patient).email_unsubscribed
     # The page a reminder email links to speaks that email's language (no login here).
-    with force_locale(language_of(patient)):
-        return render_template(
-            "reminders/unsubscribe.html",
-            clinic=patient.clinic.name,
-            done=done,
-            unsubscribed=unsubscribed,
+    language = language_of(patient, fallback=browser_language())
+    with force_locale(language):
+        response = make_response(
+            render_template(
+                "reminders/unsubscribe.html",
+                clinic=patient.clinic.name,
+                done=done,
+                unsubscribed=unsubscribed,
+            )
         )
+    response.headers["Content-Language"] = language
+    return response
 
 
 def register_blueprints(app: Flask) -> None:

@@ -22,7 +22,7 @@ kept().then((k) => {
 const RANK = { none: 0, prompt: 1, urgent: 2, emergency: 3 };
 // Said once: the status line says the therapist has been told, and the title thanks the patient.
 const TOLD = t('Your therapist has been told.');
-const THANKS = `${t('Thank you.')} `;
+const THANKS = t('Thank you.') + ' ';
 const plain = (text) => {
   const s = text.replace(TOLD, ' ').replace(/\s+/g, ' ');
   return (s.startsWith(THANKS) ? s.slice(THANKS.length) : s).trim();

@@ -9,6 +9,7 @@ import email
 import email.policy
 import re
 import time
+import uuid
 from html.parser import HTMLParser
 
 import pytest
@@ -16,11 +17,14 @@ import sqlalchemy as sa
 from flask_babel import force_locale, gettext
 
 from app.clinical.red_flags import INSTRUCTIONS, RedFlagLevel
+from app.db import utcnow
 from app.enums import Role
 from app.extensions import db
+from app.messages.services import MessageReport, send_message
 from app.patient.models import Patient
 from app.programs.models import Exercise
 from tests.integration.test_api_patient import check_in_body, session_body
+from tests.integration.test_measure_pages import form_id
 
 SPANISH = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
@@ -265,13 +269,26 @@ def texts(html: str) -> set[str]:
 
 
 @pytest.fixture
-def rich_patient(make_patient, login, client, make_alert):
-    """A patient with something on every page: sessions, a check-in, an open alert."""
+def rich_patient(make_patient, login, client):
+    """A patient with something on every page: a RED session (so today's session is eased and
+    an alert is open), a check-in, a reply from the therapist and a PSFS trend on /progress."""
     bundle = make_patient(start_days_ago=3)
     login(bundle.user)
-    for body in (session_body(bundle.program), check_in_body(red_flags={"RF10": True})):
+    red = session_body(bundle.program, pain_before=3, pain_after=8)
+    for body in (red, check_in_body(red_flags={"RF10": True})):
         path = "/api/v1/sessions" if "program_id" in body else "/api/v1/checkins"
         assert client.post(path, json=body).status_code == 201
+    for values in (("3", "3", "3"), ("5", "6", "5")):
+        html = client.get("/measures?instrument=psfs").get_data(as_text=True)
+        data = {"id": form_id(html), "instrument": "psfs"}
+        for n, (value, label) in enumerate(
+            zip(values, ("Jardín", "Cocinar", "Caminar"), strict=True), 1
+        ):
+            data |= {f"l-{n}": label, f"a-{n}": value}
+        assert client.post("/measures", data=data).status_code == 200
+    reply = MessageReport(id=str(uuid.uuid4()), body="Hola, ¿cómo va?")
+    send_message(bundle.patient, bundle.therapist, reply, now=utcnow())
+    db.session.commit()
     return bundle
 
 
@@ -314,7 +331,14 @@ def untranslated(english: set[str], translated: set[str], names: set[str]) -> se
 
 def test_every_patient_page_in_spanish_keeps_none_of_its_english_words(client, rich_patient):
     bundle = rich_patient
-    names = {bundle.user.name, bundle.user.email, bundle.therapist.name, bundle.patient.clinic.name}
+    # Names and what people wrote are nobody's words to translate.
+    names = {
+        bundle.user.name,
+        bundle.user.email,
+        bundle.therapist.name,
+        bundle.patient.clinic.name,
+        "Hola, ¿cómo va?",
+    }
     left: dict[str, set[str]] = {}
     for path in patient_pages(bundle, client):
         english = client.get(path, headers=ENGLISH)

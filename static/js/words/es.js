@@ -1,7 +1,7 @@
 // Made by `make translations` from app/translations; do not edit.
 export default {
 "All done": "Todo listo",
-"Amber": "Ámbar",
+"Amber": "Amarillo",
 "Answer yes or no.": "Responda sí o no.",
 "Answered “No” to {n} question. Check them, then send.": "Se respondió “No” a {n} pregunta. Revísela y luego envíe.",
 "Answered “No” to {n} questions. Check them, then send.": "Se respondió “No” a {n} preguntas. Revíselas y luego envíe.",
@@ -102,6 +102,7 @@ export default {
 "Switch sides": "Cambie de lado",
 "Thank you": "Gracias",
 "Thank you — your answers are saved and your therapist can see them.": "Gracias — sus respuestas están guardadas y su terapeuta puede verlas.",
+"Thank you.": "Gracias.",
 "The server could not accept this session: see “Needs your attention” above.": "El servidor no pudo aceptar esta sesión: vea “Necesita su atención” más arriba.",
 "The server could not accept this.": "El servidor no pudo aceptar esto.",
 "This browser cannot show notifications from Homestretch; reminders can come by email.": "Este navegador no puede mostrar notificaciones de Homestretch; los recordatorios pueden llegar por correo electrónico.",
