@@ -78,17 +78,20 @@ def test_psfs_sent_as_a_plain_form_is_stored_and_bad_answers_are_named(login, ma
     assert 'name="l-4"' not in again
 
 
+def answer_psfs(client, values, labels=("Lifting", "Gardening", "Sitting")) -> None:  # type: ignore[no-untyped-def]
+    """Answer the PSFS on its page: one rating per named activity."""
+    html = client.get("/measures?instrument=psfs").get_data(as_text=True)
+    data = {"id": form_id(html), "instrument": "psfs"}
+    for n, (value, label) in enumerate(zip(values, labels, strict=True), 1):
+        data |= {f"l-{n}": label, f"a-{n}": value}
+    assert client.post("/measures", data=data).status_code == 200
+
+
 def test_progress_shows_the_patients_own_psfs_trend(login, make_patient, app):
     bundle = make_patient()
     c = login(bundle.user)
     for values in (("3", "3", "3"), ("5", "6", "5")):
-        html = c.get("/measures?instrument=psfs").get_data(as_text=True)
-        data = {"id": form_id(html), "instrument": "psfs"}
-        for n, (value, label) in enumerate(
-            zip(values, ("Lifting", "Gardening", "Sitting"), strict=True), 1
-        ):
-            data |= {f"l-{n}": label, f"a-{n}": value}
-        assert c.post("/measures", data=data).status_code == 200
+        answer_psfs(c, values)
 
     page = c.get("/progress")
 

@@ -24,7 +24,7 @@ from app.messages.services import MessageReport, send_message
 from app.patient.models import Patient
 from app.programs.models import Exercise
 from tests.integration.test_api_patient import check_in_body, session_body
-from tests.integration.test_measure_pages import form_id
+from tests.integration.test_measure_pages import answer_psfs
 
 SPANISH = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
@@ -279,13 +279,7 @@ def rich_patient(make_patient, login, client):
         path = "/api/v1/sessions" if "program_id" in body else "/api/v1/checkins"
         assert client.post(path, json=body).status_code == 201
     for values in (("3", "3", "3"), ("5", "6", "5")):
-        html = client.get("/measures?instrument=psfs").get_data(as_text=True)
-        data = {"id": form_id(html), "instrument": "psfs"}
-        for n, (value, label) in enumerate(
-            zip(values, ("Jardín", "Cocinar", "Caminar"), strict=True), 1
-        ):
-            data |= {f"l-{n}": label, f"a-{n}": value}
-        assert client.post("/measures", data=data).status_code == 200
+        answer_psfs(client, values, ("Jardín", "Cocinar", "Caminar"))
     reply = MessageReport(id=str(uuid.uuid4()), body="Hola, ¿cómo va?")
     send_message(bundle.patient, bundle.therapist, reply, now=utcnow())
     db.session.commit()
