@@ -10,7 +10,6 @@ patient's language.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, has_request_context, request
@@ -83,15 +82,12 @@ def current_language() -> str:
     return locale.language if locale is not None and locale.language in LANGUAGES else DEFAULT
 
 
-def localized(source: Mapping[str, Any] | Any, field: str, language: str | None = None) -> Any:
-    """A patient-facing field of content in the current language: `source.translations[lang]`
-    (exercises, stages, instruments) when it has the field, else the English original."""
+def localized(source: Any, field: str, language: str | None = None) -> Any:
+    """A patient-facing field of content (an exercise, a stage) in the current language: its
+    `translations[lang][field]` when the content gives it, else the English original."""
     language = language or current_language()
-    if isinstance(source, Mapping):
-        translations, original = source.get("translations"), source.get(field)
-    else:
-        translations = getattr(source, "translations", None)
-        original = getattr(source, field, None)
+    translations = getattr(source, "translations", None)
+    original = getattr(source, field, None)
     if language != DEFAULT and translations:
         value = (translations.get(language) or {}).get(field)
         if value not in (None, "", []):
