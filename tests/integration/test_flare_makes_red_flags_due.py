@@ -23,9 +23,9 @@ from app.enums import AlertKind, Light
 from app.extensions import db
 from app.patient.check_ins import CheckInReport, record_check_in
 from app.patient.models import Session
-from app.patient.sessions import ExerciseResult, SessionReport, log_session
+from app.patient.sessions import ExerciseResult, log_session
 from app.programs.services import update_item_dosage
-from tests.conftest import PatientBundle
+from tests.conftest import PatientBundle, session_report
 
 BASELINE = 3  # the intake pain: with no early readings it is the baseline (CLINICAL §2)
 
@@ -68,11 +68,12 @@ def red_session(bundle: PatientBundle, at: datetime, item_index: int = 1) -> Non
     painful = program.items[item_index]
     log_session(
         bundle.patient,
-        SessionReport(
-            id=str(uuid.uuid4()),
-            program_id=program.id,
+        session_report(
+            program,
             completed_at=at,
             pain_before=2,
+            pain_after=None,
+            started_at=None,
             exercises=(ExerciseResult(painful.id, "done", pain_during=8),),
         ),
         now=utcnow(),
